@@ -1,0 +1,123 @@
+"""Test fixtures. One suite, two backends:
+
+- embedded default (nothing set): SQLite in a temporary folder, in-process stores;
+- MariaDB + Redis when WG_TEST_MYSQL_HOST / WG_TEST_REDIS_URI are set (see README).
+
+End-to-end tests start a real Sanic server on a free port and talk HTTP to it.
+"""
+import itertools
+import os
+import socket
+from dataclasses import dataclass
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from weiguan.config import load_config
+from weiguan.container import build_container
+from weiguan.dependencies.tables import metadata
+from weiguan.web.app import create_app
+
+MYSQL_HOST = os.environ.get('WG_TEST_MYSQL_HOST')
+REDIS_URI = os.environ.get('WG_TEST_REDIS_URI')
+_app_names = itertools.count()
+
+requires_mysql = pytest.mark.skipif(not MYSQL_HOST, reason='needs WG_TEST_MYSQL_HOST')
+requires_redis = pytest.mark.skipif(not REDIS_URI, reason='needs WG_TEST_REDIS_URI')
+
+
+def test_config(tmp_path, **overrides) -> dict:
+    settings = dict(DATA_PATH=str(tmp_path), ACCESS_LOG=False, DB_CREATE_TABLES=False,
+                    UPLOAD_FILE_URL_BASE='http://testserver/files')
+    if MYSQL_HOST:
+        settings.update(
+            MYSQL_HOST=MYSQL_HOST,
+            MYSQL_PORT=int(os.environ.get('WG_TEST_MYSQL_PORT', 3306)),
+            MYSQL_USER=os.environ.get('WG_TEST_MYSQL_USER', 'root'),
+            MYSQL_PASSWORD=os.environ.get('WG_TEST_MYSQL_PASSWORD', ''),
+            MYSQL_DB=os.environ.get('WG_TEST_MYSQL_DB', 'weiguan_test'))
+    if REDIS_URI:
+        settings['REDIS_URI'] = REDIS_URI
+    settings.update(overrides)
+    return load_config(env={}, **settings)
+
+
+@pytest.fixture
+def config(tmp_path) -> dict:
+    return test_config(tmp_path)
+
+
+async def reset_backends(container) -> None:
+    """Missing tables created, every row deleted, the test Redis database emptied."""
+    database = await container.database()
+    await database.create_tables()
+    async with database.transaction() as conn:
+        for table in reversed(metadata.sorted_tables):
+            await conn.execute(sa.delete(table))
+    store = await container.store()
+    if hasattr(store, 'client'):
+        await store.client.flushdb()
+
+
+@pytest.fixture
+async def container(config):
+    container = build_container(config)
+    await container.init_resources()
+    await reset_backends(container)
+    yield container
+    await container.shutdown_resources()
+
+
+@dataclass
+class RunningServer:
+    app: object
+    url: str
+    container: object
+
+
+async def start_server(config: dict, container=None):
+    """A real server on a free port of 127.0.0.1; returns (server handle, RunningServer)."""
+    app = create_app(config, container=container, name=f'weiguan_test_{next(_app_names)}')
+    sock = socket.socket()
+    sock.bind(('127.0.0.1', 0))
+    sock.listen(128)
+    server = await app.create_server(sock=sock, return_asyncio_server=True, access_log=False)
+    await server.startup()
+    await server.before_start()
+    await server.after_start()
+    port = sock.getsockname()[1]
+    return server, RunningServer(app=app, url=f'http://127.0.0.1:{port}',
+                                 container=app.ctx.container)
+
+
+async def stop_server(server) -> None:
+    await server.before_stop()
+    await server.close()
+    await server.after_stop()
+
+
+@pytest.fixture
+async def server(config, container):
+    handle, running = await start_server(config, container)
+    yield running
+    await stop_server(handle)
+
+
+@pytest.fixture
+async def make_client(server):
+    """make_client() -> a new HTTP client (own cookie jar) on the running server."""
+    clients = []
+
+    def make() -> httpx.AsyncClient:
+        client = httpx.AsyncClient(base_url=server.url, timeout=30)
+        clients.append(client)
+        return client
+    yield make
+    for client in clients:
+        await client.aclose()
+
+
+@pytest.fixture
+async def client(make_client) -> httpx.AsyncClient:
+    return make_client()

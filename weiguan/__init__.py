@@ -1,0 +1,1 @@
+"""weiguan (围观): the backend of a small social app."""

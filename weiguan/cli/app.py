@@ -1,0 +1,58 @@
+"""The CLI: python -m weiguan.cli.app <group> <command> [args]
+
+Each command runs in one event loop that also initialises and closes the
+container's resources (Fire would otherwise run the coroutine in a loop of its own,
+after the resources were bound to another)."""
+import asyncio
+import functools
+import inspect
+import logging.config
+import sys
+
+import fire
+
+from ..config import load_config, log_config
+from ..container import Container, build_container
+
+GROUPS = {'model': 'model_command'}
+
+
+async def _invoke(container: Container, provider: str, name: str, args, kwargs):
+    await container.init_resources()
+    try:
+        command = await getattr(container, provider)()
+        return await getattr(command, name)(*args, **kwargs)
+    finally:
+        await container.shutdown_resources()
+
+
+def _group(container: Container, provider: str) -> object:
+    """An object Fire can walk: the command class's public methods, each running
+    in its own loop with the resources set up."""
+    cls = getattr(Container, provider).cls
+    group = type(cls.__name__, (), {'__doc__': cls.__doc__})()
+    for name, method in inspect.getmembers(cls, inspect.iscoroutinefunction):
+        if name.startswith('_'):
+            continue
+
+        @functools.wraps(method)
+        def run(*args, _name=name, **kwargs):
+            return asyncio.run(_invoke(container, provider, _name, args, kwargs))
+        run.__signature__ = inspect.signature(method).replace(
+            parameters=list(inspect.signature(method).parameters.values())[1:])
+        setattr(group, name, run)
+    return group
+
+
+def commands(container: Container) -> dict[str, object]:
+    return {group: _group(container, provider) for group, provider in GROUPS.items()}
+
+
+def main(argv: list[str] | None = None) -> None:
+    config = load_config()
+    logging.config.dictConfig(log_config(config))
+    fire.Fire(commands(build_container(config)), command=argv, name='weiguan.cli.app')
+
+
+if __name__ == '__main__':
+    main(sys.argv[1:])

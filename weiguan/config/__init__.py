@@ -1,0 +1,118 @@
+"""Configuration: defaults in code, every key overridable by an env var WG_<KEY>.
+
+The embedded default (nothing set) is SQLite under DATA_PATH with sessions, verify
+codes and pub/sub in process. WG_MYSQL_HOST switches the database to MySQL through
+aiomysql, WG_REDIS_URI the cache, sessions and pub/sub to Redis.
+"""
+import os
+from typing import Any, Mapping
+
+ENV_PREFIX = 'WG_'
+
+# key: (type, default, description). None as a default means "not set".
+SETTINGS: dict[str, tuple[type, Any, str]] = {
+    'NAME': (str, 'weiguan', 'application name, used in logs and the session prefix'),
+    'HOST': (str, '127.0.0.1', 'address the server listens on'),
+    'PORT': (int, 8000, 'port the server listens on'),
+    'DEBUG': (bool, False, 'debug mode: tracebacks in 500 responses'),
+    'AUTO_RELOAD': (bool, False, 'reload the server when the code changes'),
+    'WORKERS': (int, 1, 'number of server processes'),
+    'ACCESS_LOG': (bool, True, 'log every request'),
+    'LOG_LEVEL': (str, 'INFO', 'log level of the weiguan loggers'),
+    'DATA_PATH': (str, './data', 'folder of the SQLite file and the uploads'),
+    'UPLOAD_DIR': (str, 'files', 'folder of the uploads, under DATA_PATH'),
+    'UPLOAD_FILE_MAX_SIZE': (int, 50 * 1024 * 1024, 'largest uploaded file, bytes'),
+    'UPLOAD_FILE_MAX_NUMBER': (int, 10, 'most files in one upload'),
+    'UPLOAD_FILE_URL_BASE': (str, 'http://127.0.0.1:8000/files',
+                             'absolute URL prefix of the files'),
+    'REQUEST_MAX_SIZE': (int, 100 * 1024 * 1024,
+                         'largest request body, bytes (a larger one is a 413)'),
+    'SESSION_EXPIRY': (int, 30 * 24 * 3600, 'session lifetime, seconds'),
+    'SESSION_COOKIE_NAME': (str, 'session', 'name of the session cookie'),
+    'SESSION_COOKIE_SECURE': (bool, False, 'mark the session cookie Secure (HTTPS only)'),
+    'SESSION_COOKIE_DOMAIN': (str, None, 'domain of the session cookie'),
+    'MYSQL_HOST': (str, None, 'MySQL host; when set MySQL replaces SQLite'),
+    'MYSQL_PORT': (int, 3306, 'MySQL port'),
+    'MYSQL_DB': (str, 'weiguan', 'MySQL database'),
+    'MYSQL_USER': (str, 'root', 'MySQL user'),
+    'MYSQL_PASSWORD': (str, '', 'MySQL password'),
+    'MYSQL_POOL_SIZE': (int, 10, 'connections kept per server process'),
+    'MYSQL_POOL_MAX_OVERFLOW': (int, 10, 'extra connections allowed under load'),
+    'SQLITE_FILE': (str, 'weiguan.db', 'SQLite file name, under DATA_PATH'),
+    'REDIS_URI': (str, None, 'Redis URI; when set Redis replaces the in-process stores'),
+    'DB_CREATE_TABLES': (bool, None, 'create missing tables at start-up '
+                                     '(default: on for SQLite, off for MySQL)'),
+    'VERIFY_CODE_ECHO': (bool, True, 'echo verify codes in the response (development only)'),
+    'VERIFY_CODE_TTL': (int, 300, 'seconds a verify code stays valid'),
+    'VERIFY_CODE_RESEND_INTERVAL': (int, 60, 'seconds between two sends to one target'),
+    'VERIFY_CODE_MAX_TRIES': (int, 5, 'wrong tries that void a verify code'),
+    'STAT_INTERVAL': (int, 60, 'seconds between two stats reconcile runs'),
+}
+
+_TRUE = {'1', 'true', 'yes', 'on'}
+_FALSE = {'0', 'false', 'no', 'off', ''}
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def _parse(key: str, kind: type, raw: str) -> Any:
+    if kind is bool:
+        value = raw.strip().lower()
+        if value in _TRUE:
+            return True
+        if value in _FALSE:
+            return False
+        raise ConfigError(f'{ENV_PREFIX}{key}: expected true or false, got {raw!r}')
+    if kind is int:
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f'{ENV_PREFIX}{key}: expected an integer, got {raw!r}') from None
+    return raw
+
+
+def load_config(env: Mapping[str, str] | None = None,
+                **overrides: Any) -> dict[str, Any]:
+    """Defaults, then WG_* variables from `env` (os.environ by default), then overrides."""
+    env = os.environ if env is None else env
+    config = {key: default for key, (_, default, _) in SETTINGS.items()}
+    for key, (kind, _, _) in SETTINGS.items():
+        if ENV_PREFIX + key in env:
+            config[key] = _parse(key, kind, env[ENV_PREFIX + key])
+    unknown = set(overrides) - set(SETTINGS)
+    if unknown:
+        raise ConfigError(f'unknown config keys: {sorted(unknown)}')
+    config.update(overrides)
+    if config['DB_CREATE_TABLES'] is None:
+        config['DB_CREATE_TABLES'] = not config['MYSQL_HOST']
+    config['DB_URL'] = database_url(config)
+    return config
+
+
+def database_url(config: Mapping[str, Any]) -> str:
+    if config['MYSQL_HOST']:
+        from urllib.parse import quote_plus
+        return 'mysql+aiomysql://{}:{}@{}:{}/{}?charset=utf8mb4'.format(
+            quote_plus(config['MYSQL_USER']), quote_plus(config['MYSQL_PASSWORD']),
+            config['MYSQL_HOST'], config['MYSQL_PORT'], config['MYSQL_DB'])
+    path = os.path.join(config['DATA_PATH'], config['SQLITE_FILE'])
+    return f'sqlite+aiosqlite:///{os.path.abspath(path)}'
+
+
+def upload_path(config: Mapping[str, Any]) -> str:
+    return os.path.abspath(os.path.join(config['DATA_PATH'], config['UPLOAD_DIR']))
+
+
+def log_config(config: Mapping[str, Any]) -> dict:
+    """logging.config.dictConfig for the weiguan loggers (Sanic keeps its own)."""
+    return {
+        'version': 1,
+        'disable_existing_loggers': False,
+        'formatters': {'plain': {
+            'format': '%(asctime)s %(levelname)s %(process)d %(name)s: %(message)s'}},
+        'handlers': {'console': {'class': 'logging.StreamHandler', 'formatter': 'plain'}},
+        'loggers': {'weiguan': {'handlers': ['console'], 'level': config['LOG_LEVEL'],
+                                'propagate': False}},
+    }

@@ -1,0 +1,99 @@
+"""The engine and the one place that turns driver failures into the product's errors:
+a lost or refused connection becomes Unavailable (503), a unique-index violation
+becomes Duplicate. Repositories run every statement through `Database`."""
+import logging
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
+
+import sqlalchemy as sa
+from sqlalchemy import exc
+from sqlalchemy.dialects import mysql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from ..entities.errors import Duplicate, Unavailable
+from .tables import metadata
+
+log = logging.getLogger(__name__)
+
+
+def create_engine(url: str, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
+    if url.startswith('sqlite'):
+        engine = create_async_engine(url, connect_args={'timeout': 30})
+
+        @sa.event.listens_for(engine.sync_engine, 'connect')
+        def _sqlite_pragmas(dbapi_conn, _record):
+            cursor = dbapi_conn.cursor()
+            cursor.execute('PRAGMA journal_mode=WAL')  # readers do not wait for writers
+            cursor.execute('PRAGMA synchronous=NORMAL')
+            cursor.close()
+        return engine
+    return create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow,
+                               pool_recycle=3600, pool_pre_ping=True,
+                               connect_args={'connect_timeout': 5})
+
+
+def _translate(error: Exception) -> Exception | None:
+    if isinstance(error, exc.IntegrityError):
+        return Duplicate()
+    if isinstance(error, exc.DBAPIError) and (
+            error.connection_invalidated or isinstance(error, exc.OperationalError)
+            or isinstance(error, exc.InterfaceError)):
+        return Unavailable()
+    if isinstance(error, (OSError, exc.TimeoutError)):  # refused connection, pool wait
+        return Unavailable()
+    return None
+
+
+class Database:
+    """Transactions and connections on the engine, with errors translated."""
+
+    def __init__(self, engine: AsyncEngine):
+        self.engine = engine
+        self.dialect = engine.dialect.name  # 'mysql' or 'sqlite'
+
+    @asynccontextmanager
+    async def _translated(self, opener) -> AsyncIterator[AsyncConnection]:
+        try:
+            async with opener() as conn:
+                yield conn
+        except Exception as error:
+            translated = _translate(error)
+            if translated is None:
+                raise
+            if isinstance(translated, Unavailable):
+                log.warning('database unavailable: %s', error)
+            raise translated from error
+
+    def transaction(self):
+        """One transaction: committed when the block ends, rolled back on any error."""
+        return self._translated(self.engine.begin)
+
+    def connection(self):
+        """A connection for reads (no COMMIT round trip)."""
+        return self._translated(self.engine.connect)
+
+    async def ping(self) -> None:
+        async with self.transaction() as conn:
+            await conn.execute(sa.text('SELECT 1'))
+
+    def insert(self, table: sa.Table):
+        """An INSERT that can take an upsert clause on this dialect."""
+        return (mysql.insert if self.dialect == 'mysql' else sqlite.insert)(table)
+
+    def insert_ignore(self, table: sa.Table, conflict: list[str]):
+        """INSERT that silently skips a row whose unique key exists."""
+        if self.dialect == 'mysql':
+            return mysql.insert(table).prefix_with('IGNORE')
+        return sqlite.insert(table).on_conflict_do_nothing(index_elements=conflict)
+
+    async def create_tables(self) -> list[str]:
+        """Create the missing tables; return their names."""
+        async with self.transaction() as conn:
+            existing = set(await conn.run_sync(
+                lambda sync: sa.inspect(sync).get_table_names()))
+            missing = [t for t in metadata.sorted_tables if t.name not in existing]
+            await conn.run_sync(metadata.create_all, tables=missing)
+        return [t.name for t in missing]
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

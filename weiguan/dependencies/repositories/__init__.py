@@ -1,0 +1,1 @@
+"""One repository per aggregate. They own every SQL statement and return plain dicts."""

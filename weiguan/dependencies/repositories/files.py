@@ -1,0 +1,16 @@
+from .. import tables
+from .base import Repository
+
+
+class FileRepository(Repository):
+    table = tables.file
+
+    async def create(self, user_id: int, region: str, bucket: str, path: str,
+                     meta: dict) -> dict:
+        async with self.db.transaction() as conn:
+            return await self._insert(conn, user_id=user_id, region=region, bucket=bucket,
+                                      path=path, meta=meta)
+
+    async def delete(self, id: int) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute(self.table.delete().where(self.table.c.id == id))

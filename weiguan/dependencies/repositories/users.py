@@ -1,0 +1,73 @@
+import sqlalchemy as sa
+
+from ...entities.errors import Duplicate
+from .. import tables
+from .base import Repository, row_dict
+
+UNIQUE_FIELDS = ('username', 'mobile', 'email')
+
+
+def _duplicate_field(error: Duplicate) -> str | None:
+    """Which unique field a duplicate-key error names (MySQL names the index,
+    SQLite the column)."""
+    text = str(error.__cause__ or '')
+    return next((f for f in UNIQUE_FIELDS if f in text), None)
+
+
+class UserRepository(Repository):
+    table = tables.user
+
+    async def create(self, username: str, password_hash: str) -> dict:
+        """A user and its (zeroed) stat row, in one transaction."""
+        try:
+            async with self.db.transaction() as conn:
+                user = await self._insert(conn, username=username, password=password_hash)
+                await conn.execute(tables.user_stat.insert().values(user_id=user['id']))
+                return user
+        except Duplicate as error:
+            error.field = _duplicate_field(error)
+            raise
+
+    async def update(self, id: int, **values) -> dict | None:
+        try:
+            async with self.db.transaction() as conn:
+                await conn.execute(self.table.update().where(self.table.c.id == id)
+                                   .values(**values))
+                result = await conn.execute(self.table.select().where(self.table.c.id == id))
+                return row_dict(result.mappings().first())
+        except Duplicate as error:
+            error.field = _duplicate_field(error)
+            raise
+
+    async def find_by(self, field: str, value: str) -> dict | None:
+        async with self.db.connection() as conn:
+            result = await conn.execute(
+                self.table.select().where(self.table.c[field] == value))
+            return row_dict(result.mappings().first())
+
+    async def get_many_with_stats(self, ids) -> dict[int, dict]:
+        """Users by id, each with its stat row under 'stat' (or None), in one statement."""
+        ids = {i for i in ids if i is not None}
+        if not ids:
+            return {}
+        stat = tables.user_stat
+        stat_columns = [c.label(f'stat_{c.name}') for c in stat.c]
+        query = (sa.select(self.table, *stat_columns)
+                 .select_from(self.table.outerjoin(stat, stat.c.user_id == self.table.c.id))
+                 .where(self.table.c.id.in_(ids)))
+        async with self.db.connection() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return {row['id']: split_prefixed(row, 'stat_') for row in rows}
+
+
+def split_prefixed(row, prefix: str) -> dict:
+    """Take the joined columns named prefix+x out of the row into a nested dict
+    (None when the outer join found nothing)."""
+    own, nested = {}, {}
+    for key, value in row.items():
+        if key.startswith(prefix):
+            nested[key[len(prefix):]] = value
+        else:
+            own[key] = value
+    own[prefix.rstrip('_')] = nested if nested.get('id') is not None else None
+    return own

@@ -1,0 +1,155 @@
+"""Load schemas: what each endpoint accepts. Unknown keys are ignored (the app sends
+extras), everything named here is type- and range-checked."""
+from marshmallow import (EXCLUDE, Schema, ValidationError, fields, post_load, validate,
+                         validates_schema)
+
+from . import messages
+from .enums import PostType, VerifyCodeType
+from .fields import MAX_LIMIT, Id, Text
+
+USERNAME = validate.Regexp(r'^[A-Za-z][A-Za-z0-9_]{2,19}$', error=messages.USERNAME_RULE)
+MOBILE = validate.Regexp(r'^\+?[0-9]{6,15}$', error=messages.MOBILE_RULE)
+
+
+def _password_rule(value: str) -> None:
+    if not (8 <= len(value) <= 64 and any(c.isalpha() for c in value)
+            and any(c.isdigit() for c in value)):
+        raise ValidationError(messages.PASSWORD_RULE)
+
+
+class RequestSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+
+def _either(data: dict, first: str, second: str) -> dict:
+    """Some ids come under two names (`id`/`postId`...): take whichever was sent."""
+    value = data.pop(first, None)
+    other = data.pop(second, None)
+    if value is None:
+        value = other
+    if value is None:
+        raise ValidationError('Missing data for required field.', first)
+    return value
+
+
+class RegisterRequest(RequestSchema):
+    username = fields.String(required=True, validate=USERNAME)
+    password = fields.String(required=True, validate=_password_rule)
+
+
+class LoginRequest(RequestSchema):
+    username = Text(20)
+    mobile = Text(16)
+    password = Text(64, required=True)
+
+    @validates_schema
+    def _needs_account(self, data, **kwargs):
+        if not data.get('username') and not data.get('mobile'):
+            raise ValidationError(messages.LOGIN_NEEDS_ACCOUNT, 'username')
+
+
+class ModifyRequest(RequestSchema):
+    username = fields.String(validate=USERNAME)
+    password = fields.String(validate=_password_rule)
+    mobile = fields.String(validate=MOBILE)
+    email = fields.Email(validate=validate.Length(max=100))
+    avatar_id = Id(data_key='avatarId', allow_none=True)
+    intro = Text(200)
+    code = fields.String(validate=validate.Regexp(r'^[0-9]{6}$', error='6 digits'))
+
+
+class SendMobileCodeRequest(RequestSchema):
+    type = fields.Enum(VerifyCodeType, by_value=True, required=True)
+    mobile = fields.String(required=True, validate=MOBILE)
+
+
+class SendEmailCodeRequest(RequestSchema):
+    type = fields.Enum(VerifyCodeType, by_value=True, required=True)
+    email = fields.Email(required=True, validate=validate.Length(max=100))
+
+
+class ListQuery(RequestSchema):
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_LIMIT))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10**9))
+
+
+class UserListQuery(ListQuery):
+    user_id = Id(query=True, data_key='userId', load_default=None)
+
+
+class UserIdQuery(RequestSchema):
+    id = Id(query=True)
+    user_id = Id(query=True, data_key='userId')
+
+    @post_load
+    def _pick(self, data, **kwargs):
+        return {'user_id': _either(data, 'id', 'user_id')}
+
+
+class FollowRequest(RequestSchema):
+    following_id = Id(data_key='followingId')
+    user_id = Id(data_key='userId')
+
+    @post_load
+    def _pick(self, data, **kwargs):
+        return {'following_id': _either(data, 'following_id', 'user_id')}
+
+
+class PostIdQuery(RequestSchema):
+    id = Id(query=True)
+    post_id = Id(query=True, data_key='postId')
+
+    @post_load
+    def _pick(self, data, **kwargs):
+        return {'post_id': _either(data, 'id', 'post_id')}
+
+
+class PostIdRequest(RequestSchema):
+    id = Id()
+    post_id = Id(data_key='postId')
+
+    @post_load
+    def _pick(self, data, **kwargs):
+        return {'post_id': _either(data, 'post_id', 'id')}
+
+
+class PublishRequest(RequestSchema):
+    type = fields.Enum(PostType, by_value=True, required=True)
+    text = Text(1000, load_default='', allow_none=True)
+    image_ids = fields.List(Id(), data_key='imageIds', load_default=list, allow_none=True,
+                            validate=validate.Length(max=9))
+    video_id = Id(data_key='videoId', load_default=None, allow_none=True)
+
+    @post_load
+    def _normalize(self, data, **kwargs):
+        data['text'] = (data.get('text') or '').strip()
+        data['image_ids'] = data.get('image_ids') or []
+        return data
+
+
+class TimelineQuery(RequestSchema):
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_LIMIT))
+    before_id = Id(query=True, data_key='beforeId', load_default=None)
+    after_id = Id(query=True, data_key='afterId', load_default=None)
+
+    @validates_schema
+    def _one_cursor(self, data, **kwargs):
+        if data.get('before_id') and data.get('after_id'):
+            raise ValidationError(messages.BEFORE_AND_AFTER, 'beforeId')
+
+
+class FileIdQuery(RequestSchema):
+    id = Id(query=True, required=True)
+
+
+SAFE_PREFIX = validate.Regexp(r'^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$',
+                              error='letters, digits, _ and - separated by /')
+
+
+class UploadForm(RequestSchema):
+    region = fields.String(load_default='local', validate=validate.OneOf(['local']))
+    bucket = fields.String(load_default='default',
+                           validate=[validate.Length(min=1, max=32), SAFE_PREFIX])
+    path = fields.String(load_default='', validate=[validate.Length(max=100),
+                                                    validate.Regexp(r'^$|' + SAFE_PREFIX.regex.pattern)])

@@ -1,0 +1,1 @@
+"""The rules of the product. Plain async classes; no Sanic, no SQL."""

@@ -1,0 +1,61 @@
+"""Messages to users: the WebSocket frames of API.md, and the notify events
+(followed, liked) published on the broker so that whichever server process holds
+the user's sockets delivers them."""
+import logging
+import uuid
+from datetime import datetime, timezone
+
+from ..entities import messages
+from ..entities.enums import MessageLevel, MessageType
+from ..entities.errors import Unavailable
+
+log = logging.getLogger(__name__)
+
+
+def make_message(content: str, *, type: MessageType = MessageType.NORMAL,
+                 level: MessageLevel = MessageLevel.INFO, title: str | None = None) -> dict:
+    message = {'id': str(uuid.uuid4()), 'type': type.value, 'level': level.value,
+               'createdAt': datetime.now(timezone.utc).isoformat(), 'content': content}
+    if type is MessageType.NOTIFY:
+        message['title'] = title or ''
+    return message
+
+
+class MessageService:
+    def __init__(self, broker, users):
+        self.broker = broker
+        self.users = users
+
+    async def _notify(self, user_id: int, title: str, content: str) -> None:
+        """Best effort: a follow or like is never undone because a notice was lost."""
+        message = make_message(content, type=MessageType.NOTIFY, title=title)
+        try:
+            await self.broker.publish(user_id, message)
+        except Unavailable:
+            log.warning('notice to user %s lost: broker unavailable', user_id)
+
+    async def _username(self, user_id: int) -> str:
+        user = await self.users.get(user_id)
+        return user['username'] if user else '?'
+
+    async def notify_followed(self, follower_id: int, following_id: int) -> None:
+        name = await self._username(follower_id)
+        await self._notify(following_id, messages.NOTIFY_FOLLOW_TITLE,
+                           messages.NOTIFY_FOLLOW_CONTENT.format(username=name))
+
+    async def notify_liked(self, liker_id: int, post: dict) -> None:
+        if post['user_id'] == liker_id:
+            return
+        name = await self._username(liker_id)
+        await self._notify(post['user_id'], messages.NOTIFY_LIKE_TITLE,
+                           messages.NOTIFY_LIKE_CONTENT.format(username=name))
+
+    def welcome(self, username: str) -> dict:
+        return make_message(messages.WS_WELCOME.format(username=username),
+                            level=MessageLevel.SUCCESS)
+
+    def not_logged_in(self) -> dict:
+        return make_message(messages.WS_NOT_LOGGED_IN, level=MessageLevel.ERROR)
+
+    def received(self, text: str) -> dict:
+        return make_message(messages.WS_RECEIVED.format(text=text))

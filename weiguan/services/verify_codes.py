@@ -1,0 +1,51 @@
+import secrets
+
+from ..entities import messages
+from ..entities.enums import VerifyChannel, VerifyCodeType
+from ..entities.errors import TooManyRequests
+
+
+class VerifyCodeService:
+    """6-digit codes bound to (type, channel, target): single use, with a TTL, void
+    after `max_tries` wrong guesses, at most one send per `resend_interval`."""
+
+    def __init__(self, store, sender, ttl: int, resend_interval: int, max_tries: int,
+                 echo: bool):
+        self.store = store
+        self.sender = sender
+        self.ttl = ttl
+        self.resend_interval = resend_interval
+        self.max_tries = max_tries
+        self.echo = echo
+
+    @staticmethod
+    def _key(kind: str, *parts: str) -> str:
+        return 'vc:' + kind + ':' + ':'.join(parts)
+
+    async def send(self, type: VerifyCodeType, channel: VerifyChannel,
+                   target: str) -> str | None:
+        """Send a fresh code; return it when echo is on, else None."""
+        gate = self._key('sent', channel.value, target)
+        if not await self.store.set_if_absent(gate, '1', self.resend_interval):
+            wait = await self.store.ttl(gate) or self.resend_interval
+            raise TooManyRequests(wait, messages.VERIFY_CODE_TOO_SOON.format(seconds=wait))
+        code = f'{secrets.randbelow(10**6):06d}'
+        key = self._key('code', type.value, channel.value, target)
+        await self.store.set(key, code, self.ttl)
+        await self.store.delete(self._key('tries', type.value, channel.value, target))
+        await self.sender.send(channel.value, target, code)
+        return code if self.echo else None
+
+    async def check(self, type: VerifyCodeType, channel: VerifyChannel, target: str,
+                    code: str | None) -> bool:
+        """True once for the right code; the code is then spent."""
+        key = self._key('code', type.value, channel.value, target)
+        expected = await self.store.get(key)
+        if expected is None or not code:
+            return False
+        if secrets.compare_digest(expected, code):
+            return await self.store.delete(key) == 1  # of two racing checks one wins
+        tries_key = self._key('tries', type.value, channel.value, target)
+        if await self.store.incr(tries_key, self.ttl) >= self.max_tries:
+            await self.store.delete(key, tries_key)
+        return False

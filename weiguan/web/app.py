@@ -1,0 +1,67 @@
+"""The Sanic app factory and the server entry point: python -m weiguan.web.app"""
+import logging.config
+import os
+from functools import partial
+
+from sanic import Sanic
+from sanic.worker.loader import AppLoader
+
+from ..config import load_config, log_config, upload_path
+from ..container import Container, build_container, resolve
+from .blueprints.account import account
+from .blueprints.message import message
+from .blueprints.ops import ops
+from .blueprints.post import post
+from .blueprints.storage import storage
+from .blueprints.user import user
+from .envelope import EnvelopeErrorHandler, dumps
+from .sessions import install_sessions
+
+BLUEPRINTS = (ops, account, user, post, storage, message)
+
+
+def create_app(config: dict | None = None, container: Container | None = None,
+               name: str | None = None) -> Sanic:
+    config = config or load_config()
+    container = container or build_container(config)
+    app = Sanic(name or config['NAME'], dumps=dumps,
+                error_handler=EnvelopeErrorHandler(debug=config['DEBUG']),
+                configure_logging=True)
+    app.config.REQUEST_MAX_SIZE = config['REQUEST_MAX_SIZE']
+    app.config.FALLBACK_ERROR_FORMAT = 'json'
+    app.ctx.config = config
+    app.ctx.container = container
+    for blueprint in BLUEPRINTS:
+        app.blueprint(blueprint)
+    install_sessions(app, lambda: app.ctx.store, config)
+
+    @app.before_server_start
+    async def start(app: Sanic) -> None:
+        os.makedirs(upload_path(config), exist_ok=True)
+        await container.init_resources()
+        app.ctx.store = await container.store()
+        app.ctx.services = await resolve(container)
+        if config['DB_CREATE_TABLES']:
+            await (await container.database()).create_tables()
+
+    @app.after_server_stop
+    async def stop(app: Sanic) -> None:
+        await container.shutdown_resources()
+
+    return app
+
+
+def main() -> None:
+    config = load_config()
+    logging.config.dictConfig(log_config(config))
+    os.makedirs(config['DATA_PATH'], exist_ok=True)
+    loader = AppLoader(factory=partial(create_app, config))
+    app = loader.load()
+    app.prepare(host=config['HOST'], port=config['PORT'], debug=config['DEBUG'],
+                auto_reload=config['AUTO_RELOAD'], access_log=config['ACCESS_LOG'],
+                workers=config['WORKERS'], single_process=config['WORKERS'] == 1)
+    Sanic.serve(primary=app, app_loader=loader)
+
+
+if __name__ == '__main__':
+    main()

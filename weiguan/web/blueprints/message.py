@@ -1,0 +1,3 @@
+from sanic import Blueprint
+
+message = Blueprint('message', url_prefix='/message')

@@ -1,0 +1,3 @@
+from sanic import Blueprint
+
+post = Blueprint('post', url_prefix='/post')

@@ -1,0 +1,3 @@
+from sanic import Blueprint
+
+storage = Blueprint('storage', url_prefix='/storage')

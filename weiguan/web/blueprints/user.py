@@ -1,0 +1,3 @@
+from sanic import Blueprint
+
+user = Blueprint('user', url_prefix='/user')
