@@ -13,9 +13,12 @@ from dataclasses import dataclass
 import httpx
 import pytest
 import sqlalchemy as sa
+from argon2 import PasswordHasher
+from dependency_injector import providers
 
 from weiguan.config import load_config
 from weiguan.container import build_container
+from weiguan.dependencies.passwords import Argon2Hasher
 from weiguan.dependencies.tables import metadata
 from weiguan.web.app import create_app
 
@@ -79,6 +82,9 @@ class RunningServer:
 async def start_server(config: dict, container=None):
     """A real server on a free port of 127.0.0.1; returns (server handle, RunningServer)."""
     app = create_app(config, container=container, name=f'weiguan_test_{next(_app_names)}')
+    # TouchUp rewrites Sanic's own methods at the first start in a process; a second
+    # app in the same process then fails to rewrite them again.
+    app.config.TOUCHUP = False
     sock = socket.socket()
     sock.bind(('127.0.0.1', 0))
     sock.listen(128)
@@ -121,3 +127,14 @@ async def make_client(server):
 @pytest.fixture
 async def client(make_client) -> httpx.AsyncClient:
     return make_client()
+
+
+@pytest.fixture
+def fast_passwords(container):
+    """Cheapest argon2 settings, for end-to-end tests about other things than
+    passwords that register many users (the real cost is ~0.1 s of CPU a hash).
+    Use before the server starts: @pytest.mark.usefixtures('fast_passwords')."""
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    container.hasher.override(providers.Object(Argon2Hasher(cheap)))
+    yield
+    container.hasher.reset_override()

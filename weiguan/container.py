@@ -9,19 +9,31 @@ from typing import AsyncIterator
 from dependency_injector import containers, providers
 
 from .cli.commands.model import ModelCommand
+from .cli.commands.schedule import ScheduleCommand
+from .config import thumb_path, upload_path
 from .dependencies.database import Database, create_engine
 from .dependencies.kv import MemoryStore, RedisStore, create_redis
+from .dependencies.locks import NoJobLocks, RedisJobLocks
+from .dependencies.media import MediaInspector
 from .dependencies.passwords import Argon2Hasher
-from .dependencies.pubsub import MemoryBroker
+from .dependencies.pubsub import MemoryBroker, RedisBroker
 from .dependencies.repositories.files import FileRepository
 from .dependencies.repositories.follows import FollowRepository
+from .dependencies.repositories.likes import LikeRepository
+from .dependencies.repositories.posts import PostRepository
+from .dependencies.repositories.stats import StatRepository
 from .dependencies.repositories.users import UserRepository
 from .dependencies.senders import LogCodeSender
+from .dependencies.storage import LocalDisk
 from .services.accounts import AccountService
 from .services.files import FileLinks
 from .services.health import HealthService
-from .services.hydration import UserHydrator
+from .services.hydration import PostHydrator, UserHydrator
 from .services.messages import MessageService
+from .services.posts import PostService
+from .services.stats import StatService
+from .services.storage import StorageService
+from .services.users import UserService
 from .services.verify_codes import VerifyCodeService
 
 
@@ -31,16 +43,29 @@ async def init_database(url: str, pool_size: int, max_overflow: int) -> AsyncIte
     await database.dispose()
 
 
-async def init_broker(redis_uri: str | None) -> AsyncIterator[MemoryBroker]:
-    broker = MemoryBroker()  # Redis pub/sub arrives with the real-time issue
+async def init_broker(redis_uri: str | None) -> AsyncIterator[RedisBroker | MemoryBroker]:
+    if redis_uri:
+        # Its own client: a pub/sub connection blocks on reads, so no socket timeout.
+        client = create_redis(redis_uri, socket_timeout=None)
+        broker = RedisBroker(client)
+    else:
+        client, broker = None, MemoryBroker()
     yield broker
     await broker.close()
+    if client is not None:
+        await client.aclose()
 
 
 async def init_store(redis_uri: str | None) -> AsyncIterator[RedisStore | MemoryStore]:
     store = RedisStore(create_redis(redis_uri)) if redis_uri else MemoryStore()
     yield store
     await store.close()
+
+
+def make_job_locks(store: RedisStore | MemoryStore) -> RedisJobLocks | NoJobLocks:
+    """Schedulers on several hosts share Redis; alone on the embedded default
+    there is nothing to lock against."""
+    return RedisJobLocks(store.client) if isinstance(store, RedisStore) else NoJobLocks()
 
 
 class Container(containers.DeclarativeContainer):
@@ -58,6 +83,12 @@ class Container(containers.DeclarativeContainer):
 
     users = providers.Singleton(UserRepository, db=database)
     files = providers.Singleton(FileRepository, db=database)
+    media = providers.Singleton(MediaInspector, max_pixels=config.IMAGE_MAX_PIXELS)
+    disk = providers.Singleton(LocalDisk, root=providers.Callable(upload_path, config),
+                               cache_root=providers.Callable(thumb_path, config))
+    storage_service = providers.Singleton(
+        StorageService, files=files, disk=disk, media=media, links=file_links,
+        max_size=config.UPLOAD_FILE_MAX_SIZE, max_number=config.UPLOAD_FILE_MAX_NUMBER)
     follows = providers.Singleton(FollowRepository, db=database)
 
     user_hydrator = providers.Singleton(UserHydrator, users=users, files=files,
@@ -72,7 +103,23 @@ class Container(containers.DeclarativeContainer):
     health_service = providers.Singleton(HealthService, database=database, store=store)
     message_service = providers.Singleton(MessageService, broker=broker, users=users)
 
+    posts = providers.Singleton(PostRepository, db=database)
+    likes = providers.Singleton(LikeRepository, db=database)
+    post_hydrator = providers.Singleton(PostHydrator, users=user_hydrator, likes=likes,
+                                        links=file_links)
+    user_service = providers.Singleton(UserService, users=users, follows=follows,
+                                       hydrator=user_hydrator, messages=message_service)
+    post_service = providers.Singleton(
+        PostService, posts=posts, likes=likes, files=files, users=users,
+        hydrator=post_hydrator, messages=message_service)
+
+    stats = providers.Singleton(StatRepository, db=database)
+    stat_service = providers.Singleton(StatService, stats=stats)
+    job_locks = providers.Singleton(make_job_locks, store=store)
+
     model_command = providers.Singleton(ModelCommand, database=database)
+    schedule_command = providers.Singleton(ScheduleCommand, stat_service=stat_service,
+                                           job_locks=job_locks, interval=config.STAT_INTERVAL)
 
 
 def build_container(config: dict) -> Container:

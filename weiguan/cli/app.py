@@ -7,14 +7,17 @@ import asyncio
 import functools
 import inspect
 import logging.config
+import os
 import sys
 
 import fire
 
-from ..config import load_config, log_config
+from ..config import ConfigError, load_config, log_config
 from ..container import Container, build_container
+from ..entities import messages
+from ..entities.errors import AppError
 
-GROUPS = {'model': 'model_command'}
+GROUPS = {'model': 'model_command', 'schedule': 'schedule_command'}
 
 
 async def _invoke(container: Container, provider: str, name: str, args, kwargs):
@@ -48,10 +51,24 @@ def commands(container: Container) -> dict[str, object]:
     return {group: _group(container, provider) for group, provider in GROUPS.items()}
 
 
+def failure_line(error: Exception) -> str:
+    """One line for the terminal: the error's message and the first line of its cause."""
+    message = getattr(error, 'message', None) or str(error)
+    cause = str(error.__cause__ or '').strip().splitlines()
+    if cause:
+        return messages.CLI_FAILED_BECAUSE.format(message=message, cause=cause[0])
+    return messages.CLI_FAILED.format(message=message)
+
+
 def main(argv: list[str] | None = None) -> None:
-    config = load_config()
-    logging.config.dictConfig(log_config(config))
-    fire.Fire(commands(build_container(config)), command=argv, name='weiguan.cli.app')
+    try:
+        config = load_config()
+        logging.config.dictConfig(log_config(config))
+        os.makedirs(config['DATA_PATH'], exist_ok=True)  # the SQLite file lives there
+        fire.Fire(commands(build_container(config)), command=argv, name='weiguan.cli.app')
+    except (AppError, ConfigError) as error:  # expected failures: no traceback
+        print(failure_line(error), file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == '__main__':

@@ -25,6 +25,10 @@ SETTINGS: dict[str, tuple[type, Any, str]] = {
     'UPLOAD_FILE_MAX_NUMBER': (int, 10, 'most files in one upload'),
     'UPLOAD_FILE_URL_BASE': (str, 'http://127.0.0.1:8000/files',
                              'absolute URL prefix of the files'),
+    'THUMB_DIR': (str, 'thumbs', 'folder of the cached thumbnails, under DATA_PATH '
+                                 '(apart from the uploads)'),
+    'IMAGE_MAX_PIXELS': (int, 80_000_000, 'largest uploaded image, width x height '
+                                          '(guards against decompression bombs)'),
     'REQUEST_MAX_SIZE': (int, 100 * 1024 * 1024,
                          'largest request body, bytes (a larger one is a 413)'),
     'SESSION_EXPIRY': (int, 30 * 24 * 3600, 'session lifetime, seconds'),
@@ -103,6 +107,10 @@ def database_url(config: Mapping[str, Any]) -> str:
 
 def upload_path(config: Mapping[str, Any]) -> str:
     return os.path.abspath(os.path.join(config['DATA_PATH'], config['UPLOAD_DIR']))
+
+
+def thumb_path(config: Mapping[str, Any]) -> str:
+    return os.path.abspath(os.path.join(config['DATA_PATH'], config['THUMB_DIR']))
 
 
 def log_config(config: Mapping[str, Any]) -> dict:

@@ -61,7 +61,8 @@ class Database:
             if translated is None:
                 raise
             if isinstance(translated, Unavailable):
-                log.warning('database unavailable: %s', error)
+                log.warning('database unavailable: %s',  # the driver's words, one line
+                            getattr(error, 'orig', None) or error)
             raise translated from error
 
     def transaction(self):

@@ -115,6 +115,6 @@ class MemoryStore:
         self._data.clear()
 
 
-def create_redis(uri: str) -> aioredis.Redis:
+def create_redis(uri: str, socket_timeout: float | None = 5) -> aioredis.Redis:
     return aioredis.from_url(uri, decode_responses=True, socket_connect_timeout=2,
-                             socket_timeout=5, health_check_interval=30)
+                             socket_timeout=socket_timeout, health_check_interval=10)

@@ -50,16 +50,22 @@ def _times():
                       onupdate=utcnow)]
 
 
+def _folded(length):
+    """Text compared without case, as MySQL's utf8mb4_unicode_ci does, on SQLite too
+    (so 'Alice' and 'alice' are one username on both)."""
+    return sa.String(length).with_variant(sa.String(length, collation='NOCASE'), 'sqlite')
+
+
 def _counter(name):
     return sa.Column(name, sa.Integer, nullable=False, default=0, server_default='0')
 
 
 user = sa.Table(
     'user', metadata, _id(),
-    sa.Column('username', sa.String(20), nullable=False),
+    sa.Column('username', _folded(20), nullable=False),
     sa.Column('password', sa.String(128), nullable=False),  # argon2id hash
     sa.Column('mobile', sa.String(16), nullable=True),
-    sa.Column('email', sa.String(100), nullable=True),
+    sa.Column('email', _folded(100), nullable=True),
     _ref('avatar_id', nullable=True),
     sa.Column('intro', sa.String(200), nullable=False, default='', server_default=''),
     *_times(),

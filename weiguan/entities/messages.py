@@ -16,6 +16,8 @@ INTERNAL_ERROR = 'Internal server error.'
 DEPENDENCIES_DOWN = 'Unavailable: {names}.'
 BODY_NOT_JSON = 'body: the request body must be a JSON object.'
 BODY_NOT_OBJECT = 'body: expected a JSON object.'
+CLI_FAILED = 'error: {message}'
+CLI_FAILED_BECAUSE = 'error: {message} ({cause})'
 
 # account
 BAD_CREDENTIALS = 'Wrong username, mobile or password.'
@@ -44,12 +46,24 @@ ALREADY_LIKED = 'You like this post already.'
 TEXT_POST_EMPTY = 'text: a text post needs some text.'
 IMAGE_POST_COUNT = 'imageIds: an image post needs 1 to 9 images.'
 IMAGE_POST_FILES = 'imageIds: every id must name an image file you uploaded.'
+IMAGE_POST_REPEATED = 'imageIds: each image may appear only once.'
 VIDEO_POST_MISSING = 'videoId: a video post needs a video.'
 VIDEO_POST_FILE = 'videoId: it must name a video file you uploaded.'
 BEFORE_AND_AFTER = 'beforeId: give beforeId or afterId, not both.'
 
 # storage
 FILE_NOT_FOUND = 'No such file.'
+FILES_COUNT = 'files: send 1 to {max} files under the field name "files".'
+FILE_EMPTY = 'files: {name} is empty.'
+FILE_TOO_LARGE = 'files: {name} is larger than {limit}.'
+FILE_TYPE_MISMATCH = 'files: {name} was sent as {declared} but its content is not.'
+IMAGE_TYPE_UNSUPPORTED = ('files: {name} is {type}; accepted images are JPEG, PNG, GIF, '
+                          'WebP and BMP.')
+IMAGE_UNREADABLE = 'files: {name} is not a readable image.'
+IMAGE_TOO_MANY_PIXELS = 'files: {name} has more than {limit} pixels.'
+PROCESS_UNKNOWN = 'process: expected one of {choices}.'
+PROCESS_NOT_IMAGE = 'process: thumbnails exist only for images.'
+SAFE_PREFIX_RULE = 'letters, digits, _ and - in parts separated by /'
 
 # messages (WebSocket)
 WS_NOT_LOGGED_IN = 'Please log in before opening the message socket.'

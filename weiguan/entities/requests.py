@@ -4,7 +4,7 @@ from marshmallow import (EXCLUDE, Schema, ValidationError, fields, post_load, va
                          validates_schema)
 
 from . import messages
-from .enums import PostType, VerifyCodeType
+from .enums import FileRegion, PostType, VerifyCodeType
 from .fields import MAX_LIMIT, Id, Text
 
 USERNAME = validate.Regexp(r'^[A-Za-z][A-Za-z0-9_]{2,19}$', error=messages.USERNAME_RULE)
@@ -22,14 +22,15 @@ class RequestSchema(Schema):
         unknown = EXCLUDE
 
 
-def _either(data: dict, first: str, second: str) -> dict:
-    """Some ids come under two names (`id`/`postId`...): take whichever was sent."""
+def _either(data: dict, first: str, second: str, wire_name: str | None = None) -> dict:
+    """Some ids come under two names (`id`/`postId`...): take whichever was sent.
+    A missing one is reported under `wire_name` (default: `first`)."""
     value = data.pop(first, None)
     other = data.pop(second, None)
     if value is None:
         value = other
     if value is None:
-        raise ValidationError('Missing data for required field.', first)
+        raise ValidationError('Missing data for required field.', wire_name or first)
     return value
 
 
@@ -93,7 +94,7 @@ class FollowRequest(RequestSchema):
 
     @post_load
     def _pick(self, data, **kwargs):
-        return {'following_id': _either(data, 'following_id', 'user_id')}
+        return {'following_id': _either(data, 'following_id', 'user_id', 'followingId')}
 
 
 class PostIdQuery(RequestSchema):
@@ -111,7 +112,7 @@ class PostIdRequest(RequestSchema):
 
     @post_load
     def _pick(self, data, **kwargs):
-        return {'post_id': _either(data, 'post_id', 'id')}
+        return {'post_id': _either(data, 'post_id', 'id', 'postId')}
 
 
 class PublishRequest(RequestSchema):
@@ -143,13 +144,27 @@ class FileIdQuery(RequestSchema):
     id = Id(query=True, required=True)
 
 
-SAFE_PREFIX = validate.Regexp(r'^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$',
-                              error='letters, digits, _ and - separated by /')
+# \Z, not $: `$` also matches before a trailing newline.
+SAFE_PREFIX = validate.Regexp(r'\A[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*\Z',
+                              error=messages.SAFE_PREFIX_RULE)
+
+
+def _safe_prefix_or_empty(value: str) -> None:
+    if value:
+        SAFE_PREFIX(value)
 
 
 class UploadForm(RequestSchema):
-    region = fields.String(load_default='local', validate=validate.OneOf(['local']))
+    """The multipart fields beside the files. `bucket` and `path` become folders under
+    the upload directory: no dots, no backslashes, no leading or doubled slashes."""
+    region = fields.String(load_default=FileRegion.LOCAL.value,
+                           validate=validate.OneOf([r.value for r in FileRegion]))
     bucket = fields.String(load_default='default',
                            validate=[validate.Length(min=1, max=32), SAFE_PREFIX])
-    path = fields.String(load_default='', validate=[validate.Length(max=100),
-                                                    validate.Regexp(r'^$|' + SAFE_PREFIX.regex.pattern)])
+    path = fields.String(load_default='',
+                         validate=[validate.Length(max=100), _safe_prefix_or_empty])
+
+
+class ProcessQuery(RequestSchema):
+    """`process` of a file download; the storage service knows the valid values."""
+    process = fields.String(load_default=None, validate=validate.Length(max=32))

@@ -1,6 +1,13 @@
 from ..entities.enums import FileRegion
 
-THUMB_SIZES = ('small', 'middle', 'large', 'huge')
+# Thumbnail bounding boxes in pixels, by the name the app asks for (thumb-<name>)
+THUMB_BOUNDS = {'small': 128, 'middle': 320, 'large': 640, 'huge': 1280}
+THUMB_SIZES = tuple(THUMB_BOUNDS)
+
+
+def thumb_process(size: str) -> str:
+    """The `process` query value that asks for a thumbnail of this size."""
+    return f'thumb-{size}'
 
 
 class FileLinks:
@@ -14,7 +21,7 @@ class FileLinks:
             return None
         url = f"{self.url_base}/{file['bucket']}/{file['path']}"
         is_image = str(file['meta'].get('type', '')).startswith('image/')
-        thumbs = {size: f'{url}?process=thumb-{size}' if is_image else ''
+        thumbs = {size: f'{url}?process={thumb_process(size)}' if is_image else ''
                   for size in THUMB_SIZES}
         return {**file, 'region': file.get('region') or FileRegion.LOCAL.value,
                 'url': url, 'thumbs': thumbs}

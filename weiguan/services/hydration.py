@@ -1,5 +1,7 @@
 """Assembling list pages with a constant number of queries whatever their length:
-one for all users (with stats), one for all files, one for the viewer's follows."""
+one for all users (with stats), one for all files, one for the viewer's follows (and,
+for posts, one for the viewer's likes)."""
+import asyncio
 from typing import Iterable
 
 
@@ -29,11 +31,20 @@ class UserHydrator:
         (avatars plus `extra_file_ids`, so a caller needing more files pays no
         extra query)."""
         ids = list(dict.fromkeys(i for i in ids if i is not None))
-        rows = await self.users.get_many_with_stats(ids)
-        file_ids = {u['avatar_id'] for u in rows.values()} | set(extra_file_ids)
-        files = await self.files.get_many(file_ids)
-        following = (await self.follows.following_among(viewer_id, ids)
-                     if viewer_id is not None else set())
+        extra_file_ids = set(extra_file_ids)
+
+        async def users_then_files():  # the avatars' ids come with the users
+            rows = await self.users.get_many_with_stats(ids)
+            file_ids = {u['avatar_id'] for u in rows.values()} | extra_file_ids
+            return rows, await self.files.get_many(file_ids)
+
+        async def following_among():
+            if viewer_id is None:
+                return set()
+            return await self.follows.following_among(viewer_id, ids)
+
+        (rows, files), following = await asyncio.gather(users_then_files(),
+                                                        following_among())
         presented = {uid: self.present_user(row, viewer_id, files.get(row['avatar_id']),
                                             uid in following)
                      for uid, row in rows.items()}
@@ -42,3 +53,45 @@ class UserHydrator:
     async def user(self, id: int, viewer_id: int | None) -> dict | None:
         presented, _ = await self.many([id], viewer_id)
         return presented.get(id)
+
+
+class PostHydrator:
+    """Posts (rows with their stat joined in) with author, images, video and the
+    viewer's like: the authors' users, avatars and the posts' files come from
+    UserHydrator.many in one batch, the likes from one query beside it."""
+
+    def __init__(self, users: UserHydrator, likes, links):
+        self.users = users
+        self.likes = likes
+        self.links = links
+
+    async def _liked(self, viewer_id: int | None, post_ids: list[int]) -> set[int]:
+        if viewer_id is None:
+            return set()
+        return await self.likes.liked_among(viewer_id, post_ids)
+
+    async def many(self, posts: list[dict], viewer_id: int | None) -> list[dict]:
+        if not posts:
+            return []
+        file_ids = {i for p in posts for i in (*p['image_ids'], p['video_id'])
+                    if i is not None}
+        (authors, files), liked = await asyncio.gather(
+            self.users.many([p['user_id'] for p in posts], viewer_id,
+                            extra_file_ids=file_ids),
+            self._liked(viewer_id, [p['id'] for p in posts]))
+        return [self.present(p, viewer_id, authors.get(p['user_id']), files,
+                             p['id'] in liked) for p in posts]
+
+    async def one(self, post: dict, viewer_id: int | None) -> dict:
+        return (await self.many([post], viewer_id))[0]
+
+    def present(self, post: dict, viewer_id: int | None, author: dict | None,
+                files: dict[int, dict], is_liked: bool) -> dict:
+        """A file that is gone is left out of `images` (and `video` is null)."""
+        view = dict(post, user=author, video=self.links.present(files.get(post['video_id'])))
+        view['images'] = [self.links.present(files[i]) for i in post['image_ids']
+                          if i in files]
+        view.setdefault('stat', None)
+        if viewer_id is not None:
+            view['is_liked'] = is_liked
+        return view

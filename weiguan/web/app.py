@@ -12,12 +12,14 @@ from .blueprints.account import account
 from .blueprints.message import message
 from .blueprints.ops import ops
 from .blueprints.post import post
+from .blueprints.files import files
 from .blueprints.storage import storage
 from .blueprints.user import user
 from .envelope import EnvelopeErrorHandler, dumps
 from .sessions import install_sessions
+from .sockets import SocketHub
 
-BLUEPRINTS = (ops, account, user, post, storage, message)
+BLUEPRINTS = (ops, account, user, post, storage, files, message)
 
 
 def create_app(config: dict | None = None, container: Container | None = None,
@@ -41,11 +43,14 @@ def create_app(config: dict | None = None, container: Container | None = None,
         await container.init_resources()
         app.ctx.store = await container.store()
         app.ctx.services = await resolve(container)
+        app.ctx.sockets = SocketHub()
+        app.ctx.unsubscribe = (await container.broker()).subscribe(app.ctx.sockets.deliver)
         if config['DB_CREATE_TABLES']:
             await (await container.database()).create_tables()
 
     @app.after_server_stop
     async def stop(app: Sanic) -> None:
+        app.ctx.unsubscribe()
         await container.shutdown_resources()
 
     return app
@@ -60,7 +65,10 @@ def main() -> None:
     app.prepare(host=config['HOST'], port=config['PORT'], debug=config['DEBUG'],
                 auto_reload=config['AUTO_RELOAD'], access_log=config['ACCESS_LOG'],
                 workers=config['WORKERS'], single_process=config['WORKERS'] == 1)
-    Sanic.serve(primary=app, app_loader=loader)
+    if config['WORKERS'] == 1:
+        Sanic.serve_single(primary=app)  # no worker manager: SIGTERM stops this process
+    else:
+        Sanic.serve(primary=app, app_loader=loader)
 
 
 if __name__ == '__main__':

@@ -66,7 +66,7 @@ class EnvelopeErrorHandler(ErrorHandler):
 
     def __init__(self, debug: bool = False):
         super().__init__()
-        self.debug = debug
+        self.show_tracebacks = debug  # not `debug`: Sanic resets that from its run mode
 
     def default(self, request: Request, exception: Exception) -> HTTPResponse:
         if isinstance(exception, AppError):
@@ -89,6 +89,6 @@ class EnvelopeErrorHandler(ErrorHandler):
         log.error('unhandled error on %s %s', request.method, request.path,
                   exc_info=exception)
         message = messages.INTERNAL_ERROR
-        if self.debug:
+        if self.show_tracebacks:
             message = ''.join(traceback.format_exception(exception))
         return envelope('internal_error', message)

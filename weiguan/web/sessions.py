@@ -48,25 +48,38 @@ class StoreSessionInterface(BaseSessionInterface):
         session = SessionDict(orjson.loads(value) if value else None,
                               sid=sid if value else new_sid())
         session.retired = []
+        session.written = False
         request.ctx.session = session
         return session
+
+    async def write(self, session: SessionDict) -> None:
+        """Store the session's changes (and drop its retired ids) now."""
+        if session.retired:
+            await self._store().delete(*(self.prefix + sid for sid in session.retired))
+            session.retired = []
+        if session.modified:
+            if session:
+                await self._set_value(self.prefix + session.sid,
+                                      orjson.dumps(dict(session)).decode())
+            else:
+                await self._delete_key(self.prefix + session.sid)
+        session.written = True
 
     async def save(self, request: Request, response) -> None:
         session = getattr(request.ctx, 'session', None)
         if session is None:
             return
-        if session.retired:
-            await self._store().delete(*(self.prefix + sid for sid in session.retired))
+        if not session.written:
+            await self.write(session)
         if not session.modified:
             return
         if session:
-            await self._set_value(self.prefix + session.sid, orjson.dumps(dict(session)).decode())
             response.add_cookie(self.cookie_name, session.sid, httponly=True,
                                 secure=self.secure, samesite=self.samesite,
                                 max_age=self.expiry, domain=self.domain)
         else:
-            await self._delete_key(self.prefix + session.sid)
-            response.delete_cookie(self.cookie_name, domain=self.domain)
+            response.cookies.delete_cookie(self.cookie_name, domain=self.domain,
+                                           secure=self.secure)
 
 
 def rotate(session: SessionDict) -> None:
@@ -74,6 +87,23 @@ def rotate(session: SessionDict) -> None:
     session.retired.append(session.sid)
     session.sid = new_sid()
     session.modified = True
+
+
+def _interface(request: Request) -> StoreSessionInterface:
+    return request.app.ctx.extensions['session'].interface
+
+
+async def persist(request: Request) -> None:
+    """Write the session from inside the handler, so that a store failure becomes
+    the request's 503. (A failure in the response middleware would only be logged,
+    and the handler's answer would leave without its cookie.)"""
+    await _interface(request).write(request.ctx.session)
+
+
+async def ensure_store(request: Request) -> None:
+    """Unavailable unless the session store answers: checked before a request makes
+    a change that must be followed by a session write (register)."""
+    await _interface(request)._store().ping()
 
 
 def install_sessions(app, store_getter, config: dict) -> None:

@@ -1,3 +1,5 @@
+import re
+
 import sqlalchemy as sa
 
 from ...entities.errors import Duplicate
@@ -7,11 +9,17 @@ from .base import Repository, row_dict
 UNIQUE_FIELDS = ('username', 'mobile', 'email')
 
 
+_CLASH = re.compile(r"for key '(?:\w+\.)?uq_user_(\w+)'"       # MySQL names the index
+                    r"|UNIQUE constraint failed: user\.(\w+)")   # SQLite the column
+
+
 def _duplicate_field(error: Duplicate) -> str | None:
-    """Which unique field a duplicate-key error names (MySQL names the index,
-    SQLite the column)."""
-    text = str(error.__cause__ or '')
-    return next((f for f in UNIQUE_FIELDS if f in text), None)
+    """Which unique field a duplicate-key error names: read from the driver's message
+    only (the statement and the values may mention any field)."""
+    cause = error.__cause__
+    match = _CLASH.search(str(getattr(cause, 'orig', None) or cause or ''))
+    field = match and (match.group(1) or match.group(2))
+    return field if field in UNIQUE_FIELDS else None
 
 
 class UserRepository(Repository):

@@ -6,7 +6,7 @@ from ...entities.views import user_view
 from ..envelope import ok
 from ..guards import current_user_id, login_required
 from ..params import json_body
-from ..sessions import rotate
+from ..sessions import ensure_store, persist, rotate
 
 account = Blueprint('account', url_prefix='/account')
 
@@ -27,12 +27,14 @@ async def _log_in(request: Request, user_id: int):
     rotate(session)
     session.clear()
     session['user_id'] = user_id
+    await persist(request)
     return ok(user=user_view.dump(await _service(request).profile(user_id)))
 
 
 @account.post('/register')
 async def register(request: Request):
     data = json_body(request, register_request)
+    await ensure_store(request)  # no user created that could not be logged in
     return await _log_in(request, await _service(request).register(**data))
 
 
@@ -47,6 +49,7 @@ async def logout(request: Request):
     user = await _service(request).profile(current_user_id(request))
     rotate(request.ctx.session)
     request.ctx.session.clear()
+    await persist(request)
     return ok(user=user and user_view.dump(user))
 
 

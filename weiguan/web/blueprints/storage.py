@@ -1,3 +1,36 @@
-from sanic import Blueprint
+from sanic import Blueprint, Request
+
+from ...entities import requests
+from ...entities.views import file_view, files_view
+from ...services.storage import Upload
+from ..envelope import ok
+from ..guards import login_required
+from ..params import query
 
 storage = Blueprint('storage', url_prefix='/storage')
+
+upload_form = requests.UploadForm()
+file_id_query = requests.FileIdQuery()
+
+
+def _service(request: Request):
+    return request.app.ctx.services.storage_service
+
+
+@storage.post('/upload')
+@login_required
+async def upload(request: Request):
+    """Multipart: fields region, bucket, path; the files under the name `files`. The
+    body's size was bounded by REQUEST_MAX_SIZE before it was read (413)."""
+    form = upload_form.load({key: values[0] for key, values in request.form.items()})
+    uploads = [Upload(name=file.name, type=file.type, body=file.body)
+               for file in request.files.getlist('files', [])]
+    stored = await _service(request).upload(request.ctx.user_id, uploads, **form)
+    return ok(files=files_view.dump(stored))
+
+
+@storage.get('/file/info')
+@login_required
+async def file_info(request: Request):
+    data = query(request, file_id_query)
+    return ok(file=file_view.dump(await _service(request).info(data['id'])))

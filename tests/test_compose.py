@@ -1,0 +1,136 @@
+"""docker-compose.yml and the Dockerfile against the code: every WG_* variable they
+set is a real setting, every CLI command they run exists, and docker-compose itself
+accepts the file (when its binary is installed)."""
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from weiguan.cli.app import commands
+from weiguan.config import SETTINGS, load_config
+from weiguan.container import build_container
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE = ROOT / 'docker-compose.yml'
+DOCKERFILE = ROOT / 'Dockerfile'
+CLI = re.compile(r'-m\s+weiguan\.cli\.app((?:\s+[A-Za-z_][\w-]*)*)')
+
+
+@pytest.fixture(scope='module')
+def compose() -> dict:
+    return yaml.safe_load(COMPOSE.read_text())
+
+
+def environment(service: dict) -> dict[str, str]:
+    env = service.get('environment') or {}
+    if isinstance(env, list):
+        env = dict(item.partition('=')[::2] for item in env)
+    return {str(k): str(v) for k, v in env.items()}
+
+
+def command_text(service: dict) -> str:
+    command = service.get('command') or ''
+    return command if isinstance(command, str) else ' '.join(map(str, command))
+
+
+def cli_invocations(text: str) -> list[list[str]]:
+    """[group, command, ...] of every `python -m weiguan.cli.app ...` in a command."""
+    return [m.group(1).split() for m in CLI.finditer(text)]
+
+
+def test_the_stack_has_its_four_services(compose):
+    assert set(compose['services']) >= {'server', 'scheduler', 'mysql', 'redis'}
+
+
+def test_every_wg_variable_is_a_setting(compose):
+    seen = set()
+    for name, service in compose['services'].items():
+        for key in environment(service):
+            if key.startswith('WG_'):
+                assert key[3:] in SETTINGS, f'{name}: {key} is not a setting'
+                seen.add(key)
+    for key in re.findall(r'\b(WG_[A-Z_]+)=', DOCKERFILE.read_text()):
+        assert key[3:] in SETTINGS, f'Dockerfile: {key} is not a setting'
+    assert {'WG_MYSQL_HOST', 'WG_REDIS_URI'} <= seen
+
+
+def test_every_wg_value_parses(compose):
+    for name, service in compose['services'].items():
+        env = {k: v for k, v in environment(service).items() if k.startswith('WG_')}
+        env = {k: re.sub(r'\$\{[^:}]+:-([^}]*)\}', r'\1', v) for k, v in env.items()}
+        load_config(env=env)  # raises ConfigError naming a bad value
+
+
+def test_production_settings(compose):
+    for name in ('server', 'scheduler'):
+        env = environment(compose['services'][name])
+        assert env['WG_DEBUG'] == 'false'
+        assert env['WG_VERIFY_CODE_ECHO'] == 'false'
+        assert env['WG_MYSQL_HOST'] == 'mysql'
+        assert env['WG_REDIS_URI'].startswith('redis://redis:')
+        assert 'WG_UPLOAD_FILE_URL_BASE' in env
+    assert environment(compose['services']['server'])['WG_HOST'] == '0.0.0.0'
+
+
+def test_every_cli_command_exists(compose, tmp_path):
+    groups = commands(build_container(load_config(env={}, DATA_PATH=str(tmp_path))))
+    invocations = [(name, argv) for name, service in compose['services'].items()
+                   for argv in cli_invocations(command_text(service))]
+    assert invocations, 'the stack runs no CLI command'
+    for name, argv in invocations:
+        assert len(argv) >= 2, f'{name}: incomplete CLI command {argv}'
+        group, command = argv[:2]
+        assert group in groups, f'{name}: no CLI group {group!r}'
+        assert callable(getattr(groups[group], command, None)), \
+            f'{name}: no CLI command {group} {command}'
+
+
+def test_the_scheduler_runs_the_schedule(compose):
+    assert cli_invocations(command_text(compose['services']['scheduler'])) == \
+        [['schedule', 'run']]
+
+
+def test_tables_are_created_on_start(compose):
+    server = compose['services']['server']
+    creates = ['model', 'create_tables'] in cli_invocations(command_text(server))
+    assert creates or environment(server).get('WG_DB_CREATE_TABLES') == 'true'
+
+
+def test_app_services_wait_for_healthy_backends(compose):
+    services = compose['services']
+    for name in ('mysql', 'redis', 'server'):
+        assert services[name].get('healthcheck', {}).get('test'), name
+    for name in ('server', 'scheduler'):
+        depends = services[name]['depends_on']
+        for backend in ('mysql', 'redis'):
+            assert depends[backend]['condition'] == 'service_healthy', (name, backend)
+
+
+def test_mariadb_uses_utf8mb4(compose):
+    mysql = compose['services']['mysql']
+    assert 'mariadb' in mysql['image']
+    assert '--character-set-server=utf8mb4' in command_text(mysql)
+
+
+def test_dockerfile():
+    text = DOCKERFILE.read_text()
+    assert re.search(r'^FROM python:3\.11-slim', text, re.M)
+    lines = [line.strip() for line in text.splitlines()]
+    requirements = lines.index('COPY requirements.txt .')
+    install = next(i for i, line in enumerate(lines) if line.startswith('RUN pip install'))
+    everything = lines.index('COPY . .')
+    assert requirements < install < everything  # dependencies cached apart from the code
+    assert 'EXPOSE 8000' in lines
+    assert 'WG_HOST=0.0.0.0' in text
+    assert lines[-1] == 'CMD ["python", "-u", "-m", "weiguan.web.app"]'
+
+
+@pytest.mark.skipif(shutil.which('docker-compose') is None,
+                    reason='docker-compose is not installed (apt-get install docker-compose)')
+def test_docker_compose_accepts_the_file():
+    result = subprocess.run(['docker-compose', '-f', str(COMPOSE), 'config', '-q'],
+                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr

@@ -1,0 +1,94 @@
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from weiguan.config import SETTINGS, ConfigError, database_url, load_config, upload_path
+
+
+def test_defaults_are_the_embedded_mode():
+    config = load_config(env={})
+    for key, (_, default, _) in SETTINGS.items():
+        if key != 'DB_CREATE_TABLES':
+            assert config[key] == default, key
+    assert config['MYSQL_HOST'] is None and config['REDIS_URI'] is None
+    assert config['DB_CREATE_TABLES'] is True
+    assert config['DB_URL'].startswith('sqlite+aiosqlite:///')
+    assert config['DB_URL'].endswith(os.path.join('data', 'weiguan.db'))
+    assert config['HOST'] == '127.0.0.1' and config['PORT'] == 8000
+
+
+def test_every_setting_has_a_type_default_and_description():
+    for key, (kind, default, description) in SETTINGS.items():
+        assert key.isupper(), key
+        assert kind in (str, int, bool), key
+        assert default is None or isinstance(default, kind), key
+        assert description.strip(), key
+
+
+def test_env_vars_override_with_types():
+    config = load_config(env={'WG_PORT': '9001', 'WG_DEBUG': 'yes', 'WG_ACCESS_LOG': 'off',
+                              'WG_NAME': 'other', 'WG_UNRELATED': 'x', 'PORT': '1'})
+    assert config['PORT'] == 9001
+    assert config['DEBUG'] is True
+    assert config['ACCESS_LOG'] is False
+    assert config['NAME'] == 'other'
+    assert 'UNRELATED' not in config
+
+
+@pytest.mark.parametrize('raw, expected', [('1', True), ('TRUE', True), (' on ', True),
+                                           ('0', False), ('no', False), ('', False)])
+def test_bool_spellings(raw, expected):
+    assert load_config(env={'WG_DEBUG': raw})['DEBUG'] is expected
+
+
+@pytest.mark.parametrize('key, raw', [('DEBUG', 'maybe'), ('PORT', 'eighty'),
+                                      ('SESSION_EXPIRY', '1.5')])
+def test_bad_env_values_name_the_variable(key, raw):
+    with pytest.raises(ConfigError, match='WG_' + key):
+        load_config(env={'WG_' + key: raw})
+
+
+def test_overrides_win_over_env_and_unknown_keys_are_refused():
+    config = load_config(env={'WG_PORT': '9001'}, PORT=9002)
+    assert config['PORT'] == 9002
+    with pytest.raises(ConfigError, match='NOPE'):
+        load_config(env={}, NOPE=1)
+
+
+def test_mysql_host_switches_the_database_and_table_creation_default():
+    config = load_config(env={'WG_MYSQL_HOST': 'db.example', 'WG_MYSQL_PORT': '3307',
+                              'WG_MYSQL_USER': 'we@guan', 'WG_MYSQL_PASSWORD': 'p:w/d',
+                              'WG_MYSQL_DB': 'wg'})
+    assert config['DB_URL'] == \
+        'mysql+aiomysql://we%40guan:p%3Aw%2Fd@db.example:3307/wg?charset=utf8mb4'
+    assert config['DB_CREATE_TABLES'] is False
+    forced = load_config(env={'WG_MYSQL_HOST': 'db', 'WG_DB_CREATE_TABLES': 'true'})
+    assert forced['DB_CREATE_TABLES'] is True
+
+
+def test_sqlite_file_and_upload_path_live_under_data_path(tmp_path):
+    config = load_config(env={'WG_DATA_PATH': str(tmp_path), 'WG_SQLITE_FILE': 'x.db'})
+    assert database_url(config) == f'sqlite+aiosqlite:///{tmp_path / "x.db"}'
+    assert upload_path(config) == str(tmp_path / 'files')
+
+
+def test_redis_uri_is_read_from_env():
+    config = load_config(env={'WG_REDIS_URI': 'redis://cache:6379/3'})
+    assert config['REDIS_URI'] == 'redis://cache:6379/3'
+
+
+def test_readme_documents_every_setting():
+    readme = (Path(__file__).resolve().parent.parent / 'README.md').read_text()
+    missing = [key for key in SETTINGS if f'| `WG_{key}` |' not in readme]
+    assert not missing, f'README.md configuration table lacks {missing}'
+
+
+def test_readme_opens_with_the_two_setup_commands():
+    readme = (Path(__file__).resolve().parent.parent / 'README.md').read_text()
+    blocks = re.findall(r'```sh\n(.*?)```', readme, re.S)
+    assert blocks[0].strip() == ('python3 -m venv .venv && .venv/bin/pip install -r '
+                                 'requirements.txt && .venv/bin/python -m weiguan.web.app')
+    assert blocks[1].strip() == 'bash scripts/test'
+    assert readme.index('```sh') < readme.index('\n## ')

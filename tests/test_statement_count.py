@@ -1,0 +1,74 @@
+"""A list page costs the same number of SQL statements whatever its length: pages are
+hydrated in batches (one query for all authors, one for all files, one for the
+viewer's follows or likes), never a query per row."""
+import pytest
+import sqlalchemy as sa
+
+from tests.support import call, create_file, logged_in, provided
+
+pytestmark = pytest.mark.usefixtures('fast_passwords')
+
+ITEMS = 50
+MOST_STATEMENTS = 6  # page, owner or total, users, files, follows, likes
+
+
+@pytest.fixture
+async def seeded(server, make_client):
+    """A viewer who follows ITEMS users, is followed by them, likes one image post of
+    each, and published ITEMS image posts; every user has an own avatar, every post
+    an own image file."""
+    client, viewer = await logged_in(make_client, 'viewer')
+    users, follows, posts, likes = await provided(server.container, 'users', 'follows',
+                                                  'posts', 'likes')
+    for i in range(ITEMS):
+        other = await users.create(f'user{i}', 'not a hash')
+        avatar = await create_file(server.container, other['id'])
+        await users.update(other['id'], avatar_id=avatar['id'])
+        image = await create_file(server.container, other['id'])
+        post = await posts.create(other['id'], 'image', f'post {i}', [image['id']], None)
+        await follows.follow(viewer['id'], other['id'])
+        await follows.follow(other['id'], viewer['id'])
+        await likes.like(viewer['id'], post['id'])
+        own_image = await create_file(server.container, viewer['id'])
+        await posts.create(viewer['id'], 'image', f'mine {i}', [own_image['id']], None)
+    return client
+
+
+class StatementCounter:
+    def __init__(self, engine):
+        self.count = 0
+        self.engine = engine
+        sa.event.listen(engine, 'before_cursor_execute', self._count)
+
+    def _count(self, *args):
+        self.count += 1
+
+    def close(self):
+        sa.event.remove(self.engine, 'before_cursor_execute', self._count)
+
+
+@pytest.fixture
+async def counter(server):
+    [database] = await provided(server.container, 'database')
+    counter = StatementCounter(database.engine.sync_engine)
+    yield counter
+    counter.close()
+
+
+LISTS = {'/post/following': 'posts', '/post/published': 'posts', '/post/liked': 'posts',
+         '/user/followings': 'users', '/user/followers': 'users'}
+
+
+async def test_list_pages_cost_the_same_statements_at_any_length(seeded, counter):
+    costs = {}
+    for path, items in LISTS.items():  # one test: seeding is the slow part
+        for limit in (1, ITEMS):
+            counter.count = 0
+            body = await call(seeded, 'GET', path, limit=limit)
+            assert body['code'] == 'ok', body
+            assert len(body['data'][items]) == limit, path
+            assert body['data']['total'] == ITEMS, path
+            costs[path, limit] = counter.count
+    for path in LISTS:
+        assert costs[path, 1] == costs[path, ITEMS], costs
+        assert 0 < costs[path, ITEMS] <= MOST_STATEMENTS, costs

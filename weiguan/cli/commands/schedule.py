@@ -1,0 +1,101 @@
+import asyncio
+import logging
+import signal
+import sys
+import time
+from datetime import datetime, timezone
+
+from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+log = logging.getLogger(__name__)
+
+JOBS = ('stat_user', 'stat_post')
+
+
+def _progress_printer(label: str):
+    """Progress lines on a terminal; silence in logs and pipes."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        print(f'\r{label}: {done}/{total} ids ({done * 100 // max(total, 1)}%)',
+              end='' if done < total else '\n', file=sys.stderr, flush=True)
+    return show
+
+
+class ScheduleCommand:
+    """python -m weiguan.cli.app schedule run [stat_user|stat_post] [--user_id N|--post_id N]"""
+
+    def __init__(self, stat_service, job_locks, interval: int):
+        self.stats = stat_service
+        self.locks = job_locks
+        self.interval = interval
+
+    async def stat_user(self, user_id: int | None = None):
+        """Reconcile user stats: one user (prints its row) or all (prints a summary)."""
+        if user_id is not None:
+            return await self.stats.reconcile_user(int(user_id)) or f'no user {user_id}'
+
+        started = time.monotonic()
+        repaired = await self.stats.reconcile_users(_progress_printer('stat_user'))
+        return f'stat_user: {repaired} rows repaired in {time.monotonic() - started:.2f} s'
+
+    async def stat_post(self, post_id: int | None = None):
+        """Reconcile post stats: one post (prints its row) or all (prints a summary)."""
+        if post_id is not None:
+            return await self.stats.reconcile_post(int(post_id)) or f'no post {post_id}'
+
+        started = time.monotonic()
+        repaired = await self.stats.reconcile_posts(_progress_printer('stat_post'))
+        return f'stat_post: {repaired} rows repaired in {time.monotonic() - started:.2f} s'
+
+    async def run(self, task: str | None = None, user_id: int | None = None,
+                  post_id: int | None = None):
+        """Without a task: run every job on an interval until stopped. With one:
+        run that job once."""
+        if task is None:
+            return await self._serve()
+        if task == 'stat_user':
+            return await self.stat_user(user_id)
+        if task == 'stat_post':
+            return await self.stat_post(post_id)
+        raise SystemExit(f'unknown task {task!r}; choose one of: {", ".join(JOBS)}')
+
+    async def run_locked(self, job: str) -> str:
+        """One scheduled run of `job`, skipped when another scheduler holds its lock."""
+        async with self.locks.hold(job, ttl=max(self.interval * 2, 60)) as acquired:
+            if not acquired:
+                log.info('%s: another scheduler is running it; skipped', job)
+                return 'skipped'
+            reconcile = (self.stats.reconcile_users if job == 'stat_user'
+                         else self.stats.reconcile_posts)
+            started = time.monotonic()
+            repaired = await reconcile()
+            log.info('%s: %d rows repaired in %.2f s', job, repaired,
+                     time.monotonic() - started)
+            return 'done'
+
+    def _on_job_error(self, event: JobExecutionEvent) -> None:
+        log.error('job %s failed: %r', event.job_id, event.exception,
+                  exc_info=event.exception)
+
+    async def _serve(self, stop: asyncio.Event | None = None) -> str:
+        """Run every job on the interval until SIGINT/SIGTERM (or `stop` is set)."""
+        scheduler = AsyncIOScheduler(timezone=timezone.utc)
+        for job in JOBS:
+            scheduler.add_job(self.run_locked, 'interval', args=[job], id=job,
+                              seconds=self.interval, max_instances=1, coalesce=True,
+                              next_run_time=datetime.now(timezone.utc))
+        scheduler.add_listener(self._on_job_error, EVENT_JOB_ERROR)
+        stop = stop or asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        scheduler.start()
+        log.info('scheduler started: %s every %d s', ', '.join(JOBS), self.interval)
+        try:
+            await stop.wait()
+        finally:
+            scheduler.shutdown(wait=False)
+        return 'scheduler stopped'

@@ -1,0 +1,118 @@
+"""Posts, likes and the home timeline."""
+import asyncio
+
+from ..entities import messages
+from ..entities.enums import PostType
+from ..entities.errors import Duplicate, Fail, Forbidden, NotFound
+from .users import stat_count
+
+MAX_IMAGES = 9
+
+
+def _is_own(file: dict | None, user_id: int, mime_prefix: str) -> bool:
+    return (file is not None and file['user_id'] == user_id
+            and str(file['meta'].get('type', '')).startswith(mime_prefix))
+
+
+class PostService:
+    def __init__(self, posts, likes, files, users, hydrator, messages):
+        self.posts = posts
+        self.likes = likes
+        self.files = files
+        self.users = users
+        self.hydrator = hydrator
+        self.messages = messages
+
+    async def publish(self, user_id: int, type: PostType, text: str = '',
+                      image_ids: list[int] = (), video_id: int | None = None) -> dict:
+        """A new post. Only the media its type uses are kept (a text post drops any
+        imageIds or videoId); a caption is optional on image and video posts."""
+        image_ids, video_id = await self._media(user_id, type, text, list(image_ids),
+                                                video_id)
+        post = await self.posts.create(user_id, type.value, text, image_ids, video_id)
+        return await self.hydrator.one(post, user_id)
+
+    async def _media(self, user_id, type, text, image_ids, video_id):
+        if type is PostType.TEXT:
+            if not text:
+                raise Fail(messages.TEXT_POST_EMPTY)
+            return [], None
+        if type is PostType.IMAGE:
+            if not 1 <= len(image_ids) <= MAX_IMAGES:
+                raise Fail(messages.IMAGE_POST_COUNT)
+            if len(set(image_ids)) != len(image_ids):
+                raise Fail(messages.IMAGE_POST_REPEATED)
+            files = await self.files.get_many(image_ids)
+            if not all(_is_own(files.get(i), user_id, 'image/') for i in image_ids):
+                raise Fail(messages.IMAGE_POST_FILES)
+            return image_ids, None
+        if video_id is None:
+            raise Fail(messages.VIDEO_POST_MISSING)
+        files = await self.files.get_many([video_id])
+        if not _is_own(files.get(video_id), user_id, 'video/'):
+            raise Fail(messages.VIDEO_POST_FILE)
+        return [], video_id
+
+    async def info(self, post_id: int, viewer_id: int | None) -> dict:
+        return await self.hydrator.one(await self._get(post_id), viewer_id)
+
+    async def delete(self, user_id: int, post_id: int) -> dict:
+        """Delete one's own post; returns it as it was."""
+        post = await self._get(post_id)
+        if post['user_id'] != user_id:
+            raise Forbidden(messages.POST_NOT_OWN)
+        view = await self.hydrator.one(post, user_id)
+        if not await self.posts.delete(post_id, user_id):
+            raise NotFound(messages.POST_NOT_FOUND)  # a concurrent delete came first
+        return view
+
+    async def like(self, user_id: int, post_id: int) -> None:
+        """Like a post once; the unique index decides, as for follows."""
+        post = await self._get(post_id)
+        try:
+            liked = await self.likes.like(user_id, post_id)
+        except Duplicate as error:
+            raise Duplicate(messages.ALREADY_LIKED) from error
+        if not liked:
+            raise NotFound(messages.POST_NOT_FOUND)
+        await self.messages.notify_liked(user_id, post)
+
+    async def unlike(self, user_id: int, post_id: int) -> None:
+        """Idempotent: not liking is fine, an unknown post is not."""
+        if not await self.likes.unlike(user_id, post_id) and \
+                await self.posts.get(post_id) is None:
+            raise NotFound(messages.POST_NOT_FOUND)
+
+    async def published(self, user_id: int, viewer_id: int | None, limit: int,
+                        offset: int) -> tuple[list[dict], int]:
+        """The user's posts, newest first, and how many in all."""
+        return await self._page(user_id, viewer_id, 'post_count',
+                                self.posts.published(user_id, limit, offset))
+
+    async def liked(self, user_id: int, viewer_id: int | None, limit: int,
+                    offset: int) -> tuple[list[dict], int]:
+        """The posts the user liked, newest like first, and how many in all."""
+        return await self._page(user_id, viewer_id, 'like_count',
+                                self.posts.liked(user_id, limit, offset))
+
+    async def timeline(self, viewer_id: int, limit: int, before_id: int | None = None,
+                       after_id: int | None = None) -> tuple[list[dict], int]:
+        """Posts of the users the viewer follows (not the viewer's own), newest first."""
+        posts, total = await asyncio.gather(
+            self.posts.timeline(viewer_id, limit, before_id=before_id, after_id=after_id),
+            self.posts.timeline_total(viewer_id))
+        return await self.hydrator.many(posts, viewer_id), total
+
+    async def _get(self, post_id: int) -> dict:
+        post = await self.posts.get_with_stat(post_id)
+        if post is None:
+            raise NotFound(messages.POST_NOT_FOUND)
+        return post
+
+    async def _page(self, user_id, viewer_id, counter, page) -> tuple[list[dict], int]:
+        owners, posts = await asyncio.gather(self.users.get_many_with_stats([user_id]),
+                                             page)
+        if user_id not in owners:
+            raise NotFound(messages.USER_NOT_FOUND)
+        return (await self.hydrator.many(posts, viewer_id),
+                stat_count(owners[user_id], counter))

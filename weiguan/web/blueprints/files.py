@@ -1,0 +1,63 @@
+"""GET /files/<bucket>/<path...>: the stored bytes, or a thumbnail with
+?process=thumb-<size>. No login and no session: the URLs are unguessable and the
+app shows them to everyone who may see the post or the user."""
+import os
+from email.utils import formatdate
+
+from sanic import Blueprint, HTTPResponse, Request
+from sanic.compat import stat_async
+from sanic.exceptions import HeaderNotFound
+from sanic.handlers import ContentRangeHandler
+from sanic.response import file, file_stream
+from sanic.response.convenience import validate_file
+
+from ...entities import requests
+from ...services.storage import Download
+from ..params import query
+
+files = Blueprint('files', url_prefix='/files')
+
+process_query = requests.ProcessQuery()
+STREAM_FROM = 1024 * 1024  # larger files are streamed, not read into memory
+CHUNK_SIZE = 256 * 1024
+IMMUTABLE = 'public, max-age=31536000, immutable'  # names are never reused
+
+
+@files.get('/<location:path>', ctx_no_session=True)
+async def download(request: Request, location: str):
+    data = query(request, process_query)
+    found = await request.app.ctx.services.storage_service.download(location,
+                                                                    data['process'])
+    return await send(request, found)
+
+
+def _byte_range(request: Request, stats: os.stat_result) -> ContentRangeHandler | None:
+    """The requested byte range (video players seek with them), clipped to the file."""
+    try:
+        byte_range = ContentRangeHandler(request, stats)
+    except HeaderNotFound:
+        return None
+    if byte_range.end >= byte_range.total:
+        byte_range.end = byte_range.total - 1
+        byte_range.size = byte_range.end - byte_range.start + 1
+    return byte_range
+
+
+async def send(request: Request, found: Download) -> HTTPResponse:
+    stats = await stat_async(found.path)
+    headers = {'X-Content-Type-Options': 'nosniff', 'Accept-Ranges': 'bytes',
+               'cache-control': IMMUTABLE,  # lower case: sanic's file() sets it else
+               'Last-Modified': formatdate(stats.st_mtime, usegmt=True)}
+    if not found.inline:  # never rendered by a browser on our origin
+        name = os.path.basename(found.path)
+        headers['Content-Disposition'] = f'attachment; filename="{name}"'
+    not_modified = await validate_file(request.headers, stats.st_mtime)
+    if not_modified is not None:
+        not_modified.headers.update(headers)
+        return not_modified
+    byte_range = _byte_range(request, stats)
+    if stats.st_size >= STREAM_FROM:
+        return await file_stream(found.path, mime_type=found.type, headers=headers,
+                                 chunk_size=CHUNK_SIZE, _range=byte_range)
+    return await file(found.path, mime_type=found.type, headers=headers,
+                      last_modified=None, _range=byte_range)
