@@ -30,9 +30,16 @@ requires_mysql = pytest.mark.skipif(not MYSQL_HOST, reason='needs WG_TEST_MYSQL_
 requires_redis = pytest.mark.skipif(not REDIS_URI, reason='needs WG_TEST_REDIS_URI')
 
 
+# Every test client is 127.0.0.1 and many tests register, log in, send codes and
+# upload a lot: rate limits stay far out of reach unless a test sets them.
+GENEROUS_LIMITS = dict(RATE_LOGIN_FAILURES_PER_IP=10_000,
+                       RATE_LOGIN_FAILURES_PER_ACCOUNT=10_000, RATE_REGISTER_PER_IP=10_000,
+                       RATE_VERIFY_CODE_PER_IP=10_000, RATE_UPLOAD_PER_USER=10_000)
+
+
 def test_config(tmp_path, **overrides) -> dict:
     settings = dict(DATA_PATH=str(tmp_path), ACCESS_LOG=False, DB_CREATE_TABLES=False,
-                    UPLOAD_FILE_URL_BASE='http://testserver/files')
+                    UPLOAD_FILE_URL_BASE='http://testserver/files', **GENEROUS_LIMITS)
     if MYSQL_HOST:
         settings.update(
             MYSQL_HOST=MYSQL_HOST,

@@ -20,9 +20,10 @@ class FakeUsers:
 
     UNIQUE = ('username', 'mobile', 'email')
 
-    def __init__(self):
+    def __init__(self, files: 'FakeFiles | None' = None):
         self.rows: dict[int, dict] = {}
         self.stats: dict[int, dict] = {}
+        self.files = files  # the avatars come joined to the users, as in the database
         self._ids = itertools.count(1)
 
     def _check_unique(self, values: dict, own_id: int | None = None) -> None:
@@ -66,7 +67,9 @@ class FakeUsers:
         return {i: dict(self.rows[i]) for i in set(ids) if i in self.rows}
 
     async def get_many_with_stats(self, ids) -> dict[int, dict]:
-        return {i: {**self.rows[i], 'stat': copy.deepcopy(self.stats.get(i))}
+        avatars = self.files.rows if self.files else {}
+        return {i: {**self.rows[i], 'stat': copy.deepcopy(self.stats.get(i)),
+                    'avatar': copy.deepcopy(avatars.get(self.rows[i]['avatar_id']))}
                 for i in set(ids) if i in self.rows}
 
 

@@ -190,7 +190,8 @@ class RecordingMessages:
 
 def make_social() -> SimpleNamespace:
     """The user and post services wired to fakes, with the fakes exposed."""
-    users, files = FakeUsers(), FakeFiles()
+    files = FakeFiles()
+    users = FakeUsers(files)
     follows, likes = FakeFollowRepo(users), FakeLikeRepo(users)
     posts = FakePostRepo(users, follows, likes)
     messages = RecordingMessages()

@@ -1,13 +1,10 @@
 """/account end to end: a real server, real HTTP, the backends of the pass."""
-import asyncio
 import re
 from datetime import datetime
 
 import httpx
 import pytest
-import sqlalchemy as sa
 
-from weiguan.dependencies import tables
 from weiguan.entities import messages
 
 from .conftest import test_config as make_config
@@ -142,24 +139,8 @@ async def test_register_body_not_a_json_object(client, content, message):
     assert response.json() == {'code': 'invalid_param', 'message': message, 'data': {}}
 
 
-async def test_concurrent_registrations_of_one_name_make_one_user(server, make_client,
-                                                                   container):
-    clients = [make_client() for _ in range(20)]
-    bodies = await asyncio.gather(*(
-        call(c, 'POST', '/account/register', username='racer', password=PASSWORD)
-        for c in clients))
-    codes = sorted(body['code'] for body in bodies)
-    assert codes == ['duplicate'] * 19 + ['ok'], bodies
-    winner = next(body['data']['user'] for body in bodies if body['code'] == 'ok')
-    users = await container.users()
-    assert (await users.find_by('username', 'racer'))['id'] == winner['id']
-    database = await container.database()
-    async with database.connection() as conn:
-        count = (await conn.execute(sa.select(sa.func.count()).select_from(tables.user)))
-        assert count.scalar() == 1
-    # only the winner's client is logged in
-    logged_in = [await info(c) for c in clients]
-    assert [u['id'] for u in logged_in if u] == [winner['id']]
+# Concurrent registrations of one name (one user, the others `duplicate`, only the
+# winner logged in): tests/test_races.py.
 
 
 # --- login and logout -------------------------------------------------------------

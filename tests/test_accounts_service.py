@@ -18,8 +18,8 @@ MODIFY = VerifyCodeType.MODIFY
 
 class World:
     def __init__(self):
-        self.users = FakeUsers()
         self.files = FakeFiles()
+        self.users = FakeUsers(self.files)
         self.sender = FakeCodeSender()
         self.clock = FakeClock()
         self.codes = VerifyCodeService(MemoryStore(clock=self.clock), self.sender, ttl=300,

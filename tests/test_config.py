@@ -1,4 +1,5 @@
 import os
+import importlib.util
 import re
 from pathlib import Path
 
@@ -79,10 +80,24 @@ def test_redis_uri_is_read_from_env():
     assert config['REDIS_URI'] == 'redis://cache:6379/3'
 
 
+
+def _load_config_table():
+    path = Path(__file__).resolve().parent.parent / 'scripts' / 'config_table.py'
+    spec = importlib.util.spec_from_file_location('config_table', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+config_table = _load_config_table()
+
+
 def test_readme_documents_every_setting():
     readme = (Path(__file__).resolve().parent.parent / 'README.md').read_text()
     missing = [key for key in SETTINGS if f'| `WG_{key}` |' not in readme]
     assert not missing, f'README.md configuration table lacks {missing}'
+    # and says what the code says: regenerate with scripts/config_table.py
+    assert config_table.table() in readme
 
 
 def test_readme_opens_with_the_two_setup_commands():

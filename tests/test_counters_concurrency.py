@@ -1,13 +1,14 @@
 """Counters stay exact under concurrent writes, on the real database: the unique
 indexes decide duplicates, the counter updates are atomic and run in the transaction
-of the change they count."""
+of the change they count. (A crowd of identical requests over HTTP, one winner and
+the others `duplicate`: tests/test_races.py.)"""
 import asyncio
 from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
 
-from tests.support import call, logged_in, provided
+from tests.support import provided
 from weiguan.dependencies import tables
 from weiguan.entities.errors import Duplicate
 
@@ -48,24 +49,6 @@ async def test_a_crowd_liking_one_post_at_once_counts_every_like(app):
     assert [like_counts[u] for u in likers] == [1] * CROWD
     assert await _scalar(app, sa.select(sa.func.count()).select_from(tables.post_like)) \
         == CROWD
-
-
-@pytest.mark.usefixtures('fast_passwords')
-async def test_one_user_liking_one_post_many_times_at_once_counts_once(make_client):
-    author_client, _ = await logged_in(make_client, 'author')
-    client, fan = await logged_in(make_client, 'fan')
-    body = await call(author_client, 'POST', '/post/publish', type='text', text='hi')
-    post_id = body['data']['post']['id']
-    bodies = await asyncio.gather(*(call(client, 'POST', '/post/like', postId=post_id)
-                                    for _ in range(CROWD)))
-    codes = [b['code'] for b in bodies]
-    assert (codes.count('ok'), codes.count('duplicate')) == (1, CROWD - 1), set(codes)
-    post = (await call(client, 'GET', '/post/info', id=post_id))['data']['post']
-    assert post['stat']['likeCount'] == 1 and post['isLiked'] is True
-    me = (await call(client, 'GET', '/user/info', id=fan['id']))['data']['user']
-    assert me['stat']['likeCount'] == 1
-    body = await call(client, 'GET', '/post/liked')
-    assert [p['id'] for p in body['data']['posts']] == [post_id]
 
 
 async def test_concurrent_follows_both_ways_count_exactly(app):

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from PIL import Image
 
+from tests.conftest import test_config as make_config
 from tests.support import register
 from weiguan.config import thumb_path, upload_path
 from weiguan.dependencies.storage import LocalDisk
@@ -36,6 +37,12 @@ async def upload_one(client: httpx.AsyncClient, name: str, data: bytes, type: st
 
 def url_path(url: str) -> str:
     return '/files/' + url.split('/files/', 1)[1]
+
+
+@pytest.fixture
+def config(tmp_path):
+    """Other types on: how they are served is tested here."""
+    return make_config(tmp_path, UPLOAD_ALLOW_OTHER_TYPES=True)
 
 
 @pytest.fixture

@@ -1,6 +1,8 @@
 """The message brokers: in-process, and Redis pub/sub with resubscription."""
 import asyncio
 
+import redis.asyncio
+
 from weiguan.dependencies.kv import create_redis
 from weiguan.dependencies.pubsub import MemoryBroker, RedisBroker
 
@@ -67,14 +69,19 @@ async def test_redis_broker_carries_messages_between_brokers():
 @requires_redis
 async def test_redis_broker_resubscribes_after_the_connection_is_killed():
     admin = create_redis(REDIS_URI)
-    listener_client = create_redis(REDIS_URI, socket_timeout=None)
+    # named on every connection it opens, so that only this listener is killed
+    listener_client = redis.asyncio.from_url(REDIS_URI, decode_responses=True,
+                                             client_name='test-resub')
     listener = RedisBroker(listener_client, channel='test:resub', min_backoff=0.05)
     inbox = Inbox()
     listener.subscribe(inbox)
     try:
         await asyncio.wait_for(listener.subscribed.wait(), 5)
-        killed = await admin.execute_command('CLIENT', 'KILL', 'TYPE', 'pubsub')
-        assert killed >= 1
+        ours = [c['id'] for c in await admin.client_list(_type='pubsub')
+                if c.get('name') == 'test-resub']
+        assert ours, 'the listener is subscribed'
+        for client_id in ours:
+            assert await admin.client_kill_filter(_id=client_id) == 1
         for _ in range(100):  # wait for the drop to be noticed and healed
             await asyncio.sleep(0.05)
             if listener.subscribed.is_set() and await admin.pubsub_numsub('test:resub') \

@@ -35,22 +35,27 @@ async def seeded(server, make_client):
 
 
 class StatementCounter:
-    def __init__(self, engine):
+    """Statements sent on any of the database's engines (writes and reads)."""
+
+    def __init__(self, *engines):
         self.count = 0
-        self.engine = engine
-        sa.event.listen(engine, 'before_cursor_execute', self._count)
+        self.engines = set(engines)
+        for engine in self.engines:
+            sa.event.listen(engine, 'before_cursor_execute', self._count)
 
     def _count(self, *args):
         self.count += 1
 
     def close(self):
-        sa.event.remove(self.engine, 'before_cursor_execute', self._count)
+        for engine in self.engines:
+            sa.event.remove(engine, 'before_cursor_execute', self._count)
 
 
 @pytest.fixture
 async def counter(server):
     [database] = await provided(server.container, 'database')
-    counter = StatementCounter(database.engine.sync_engine)
+    counter = StatementCounter(database.engine.sync_engine,
+                               database.read_engine.sync_engine)
     yield counter
     counter.close()
 

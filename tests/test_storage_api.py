@@ -29,8 +29,10 @@ MP4 = b'\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom' + bytes(300)
 
 @pytest.fixture
 def config(tmp_path):
+    # Other types on: these tests mix PDFs and raw bytes into uploads to test limits.
     return make_config(tmp_path, UPLOAD_FILE_MAX_SIZE=MAX_FILE, REQUEST_MAX_SIZE=MAX_BODY,
-                       UPLOAD_FILE_MAX_NUMBER=MAX_NUMBER, IMAGE_MAX_PIXELS=MAX_PIXELS)
+                       UPLOAD_FILE_MAX_NUMBER=MAX_NUMBER, IMAGE_MAX_PIXELS=MAX_PIXELS,
+                       UPLOAD_ALLOW_OTHER_TYPES=True)
 
 
 def image(size=(1600, 1200), fmt='JPEG', mode='RGB', color=0) -> bytes:

@@ -112,7 +112,7 @@ def disk():
 def service(files, disk):
     return StorageService(files=files, disk=disk, media=MediaInspector(MAX_PIXELS),
                           links=FileLinks('http://cdn.test/files'), max_size=MAX_SIZE,
-                          max_number=MAX_NUMBER)
+                          max_number=MAX_NUMBER, allow_other_types=True)
 
 
 def upload(body: bytes, name: str = 'photo.jpg', type: str = 'image/jpeg') -> Upload:

@@ -3,6 +3,7 @@ database, the key-value store, repositories, services and CLI commands for the w
 app and the CLI alike. Resources (engine, Redis client) are created inside the
 running loop by `init_resources()` and closed by `shutdown_resources()`."""
 import inspect
+import time
 from types import SimpleNamespace
 from typing import AsyncIterator
 
@@ -11,7 +12,7 @@ from dependency_injector import containers, providers
 from .cli.commands.model import ModelCommand
 from .cli.commands.schedule import ScheduleCommand
 from .config import thumb_path, upload_path
-from .dependencies.database import Database, create_engine
+from .dependencies.database import Database, create_engine, create_read_engine
 from .dependencies.kv import MemoryStore, RedisStore, create_redis
 from .dependencies.locks import NoJobLocks, RedisJobLocks
 from .dependencies.media import MediaInspector
@@ -23,7 +24,9 @@ from .dependencies.repositories.likes import LikeRepository
 from .dependencies.repositories.posts import PostRepository
 from .dependencies.repositories.stats import StatRepository
 from .dependencies.repositories.users import UserRepository
+from .dependencies.rate_counter import FixedWindowCounter
 from .dependencies.senders import LogCodeSender
+from .dependencies.sessions import SessionStore
 from .dependencies.storage import LocalDisk
 from .services.accounts import AccountService
 from .services.files import FileLinks
@@ -31,14 +34,17 @@ from .services.health import HealthService
 from .services.hydration import PostHydrator, UserHydrator
 from .services.messages import MessageService
 from .services.posts import PostService
+from .services.rate_limits import Limit, RateLimiter
 from .services.stats import StatService
 from .services.storage import StorageService
 from .services.users import UserService
 from .services.verify_codes import VerifyCodeService
 
 
-async def init_database(url: str, pool_size: int, max_overflow: int) -> AsyncIterator[Database]:
-    database = Database(create_engine(url, pool_size, max_overflow))
+async def init_database(url: str, pool_size: int, max_overflow: int,
+                        timeout: int = 0) -> AsyncIterator[Database]:
+    database = Database(create_engine(url, pool_size, max_overflow),
+                        create_read_engine(url, pool_size, max_overflow), timeout)
     yield database
     await database.dispose()
 
@@ -73,11 +79,30 @@ class Container(containers.DeclarativeContainer):
 
     database = providers.Resource(init_database, url=config.DB_URL,
                                   pool_size=config.MYSQL_POOL_SIZE,
-                                  max_overflow=config.MYSQL_POOL_MAX_OVERFLOW)
+                                  max_overflow=config.MYSQL_POOL_MAX_OVERFLOW,
+                                  timeout=config.MYSQL_TIMEOUT)
     store = providers.Resource(init_store, redis_uri=config.REDIS_URI)
     broker = providers.Resource(init_broker, redis_uri=config.REDIS_URI)
 
+    clock = providers.Object(time.time)  # wall clock of session times; tests replace it
     hasher = providers.Singleton(Argon2Hasher)
+    session_store = providers.Singleton(
+        SessionStore, store=store, expiry=config.SESSION_EXPIRY,
+        idle_expiry=config.SESSION_IDLE_EXPIRY,
+        refresh_interval=config.SESSION_REFRESH_INTERVAL, clock=clock)
+    rate_counter = providers.Singleton(FixedWindowCounter, store=store)
+    rate_limiter = providers.Singleton(
+        RateLimiter, counter=rate_counter,
+        login_per_ip=providers.Factory(Limit, config.RATE_LOGIN_FAILURES_PER_IP,
+                                       config.RATE_LOGIN_WINDOW),
+        login_per_account=providers.Factory(Limit, config.RATE_LOGIN_FAILURES_PER_ACCOUNT,
+                                            config.RATE_LOGIN_WINDOW),
+        register_per_ip=providers.Factory(Limit, config.RATE_REGISTER_PER_IP,
+                                          config.RATE_REGISTER_WINDOW),
+        verify_code_per_ip=providers.Factory(Limit, config.RATE_VERIFY_CODE_PER_IP,
+                                             config.RATE_VERIFY_CODE_WINDOW),
+        upload_per_user=providers.Factory(Limit, config.RATE_UPLOAD_PER_USER,
+                                          config.RATE_UPLOAD_WINDOW))
     code_sender = providers.Singleton(LogCodeSender)
     file_links = providers.Singleton(FileLinks, url_base=config.UPLOAD_FILE_URL_BASE)
 
@@ -88,7 +113,9 @@ class Container(containers.DeclarativeContainer):
                                cache_root=providers.Callable(thumb_path, config))
     storage_service = providers.Singleton(
         StorageService, files=files, disk=disk, media=media, links=file_links,
-        max_size=config.UPLOAD_FILE_MAX_SIZE, max_number=config.UPLOAD_FILE_MAX_NUMBER)
+        max_size=config.UPLOAD_FILE_MAX_SIZE, max_number=config.UPLOAD_FILE_MAX_NUMBER,
+        allow_other_types=config.UPLOAD_ALLOW_OTHER_TYPES,
+        strip_metadata=config.UPLOAD_STRIP_METADATA, limits=rate_limiter)
     follows = providers.Singleton(FollowRepository, db=database)
 
     user_hydrator = providers.Singleton(UserHydrator, users=users, files=files,
@@ -99,7 +126,8 @@ class Container(containers.DeclarativeContainer):
         max_tries=config.VERIFY_CODE_MAX_TRIES, echo=config.VERIFY_CODE_ECHO)
     account_service = providers.Singleton(
         AccountService, users=users, files=files, hasher=hasher,
-        verify_codes=verify_codes, hydrator=user_hydrator)
+        verify_codes=verify_codes, hydrator=user_hydrator, limits=rate_limiter,
+        sessions=session_store)
     health_service = providers.Singleton(HealthService, database=database, store=store)
     message_service = providers.Singleton(MessageService, broker=broker, users=users)
 

@@ -36,8 +36,9 @@ end
 
 function request()
   n = n + 1
-  local user = cookies[(n % #cookies) + 1]
-  local round = math.floor(n / #cookies)
+  local users = math.max(#cookies, 1)
+  local user = cookies[(n % users) + 1]
+  local round = math.floor(n / users)
   local id = math.random(1, id_max)
   local headers = {}
   if user then headers["Cookie"] = cookie_name .. "=" .. user end
@@ -45,7 +46,7 @@ function request()
   local body = nil
   if #bodies > 0 then
     -- like then unlike the same post: the pair keeps the table steady
-    local post_id = 1 + ((n % #cookies) * 7919 + math.floor(round / 2) * 104729) % id_max
+    local post_id = 1 + ((n % users) * 7919 + math.floor(round / 2) * 104729) % id_max
     body = string.format(bodies[(round % #bodies) + 1], post_id)
     headers["Content-Type"] = "application/json"
   end

@@ -29,9 +29,18 @@ SETTINGS: dict[str, tuple[type, Any, str]] = {
                                  '(apart from the uploads)'),
     'IMAGE_MAX_PIXELS': (int, 80_000_000, 'largest uploaded image, width x height '
                                           '(guards against decompression bombs)'),
+    'UPLOAD_ALLOW_OTHER_TYPES': (bool, False, 'accept files that are neither images nor '
+                                              'videos (stored, served as downloads)'),
+    'UPLOAD_STRIP_METADATA': (bool, True, 're-encode uploaded JPEG, PNG and WebP stills '
+                                          'that carry metadata (EXIF GPS...), turned '
+                                          'upright'),
     'REQUEST_MAX_SIZE': (int, 100 * 1024 * 1024,
                          'largest request body, bytes (a larger one is a 413)'),
-    'SESSION_EXPIRY': (int, 30 * 24 * 3600, 'session lifetime, seconds'),
+    'SESSION_EXPIRY': (int, 30 * 24 * 3600, 'session lifetime from login, seconds '
+                                             '(absolute)'),
+    'SESSION_IDLE_EXPIRY': (int, 7 * 24 * 3600, 'a session unused this long ends, seconds'),
+    'SESSION_REFRESH_INTERVAL': (int, 3600, 'least seconds between two writes of a '
+                                            "session's last-use time"),
     'SESSION_COOKIE_NAME': (str, 'session', 'name of the session cookie'),
     'SESSION_COOKIE_SECURE': (bool, False, 'mark the session cookie Secure (HTTPS only)'),
     'SESSION_COOKIE_DOMAIN': (str, None, 'domain of the session cookie'),
@@ -42,6 +51,9 @@ SETTINGS: dict[str, tuple[type, Any, str]] = {
     'MYSQL_PASSWORD': (str, '', 'MySQL password'),
     'MYSQL_POOL_SIZE': (int, 10, 'connections kept per server process'),
     'MYSQL_POOL_MAX_OVERFLOW': (int, 10, 'extra connections allowed under load'),
+    'MYSQL_TIMEOUT': (int, 10, 'seconds one database transaction or read may take '
+                               'before its request answers 503 (a network partition '
+                               'would otherwise hang it); 0: no limit'),
     'SQLITE_FILE': (str, 'weiguan.db', 'SQLite file name, under DATA_PATH'),
     'REDIS_URI': (str, None, 'Redis URI; when set Redis replaces the in-process stores'),
     'DB_CREATE_TABLES': (bool, None, 'create missing tables at start-up '
@@ -50,6 +62,24 @@ SETTINGS: dict[str, tuple[type, Any, str]] = {
     'VERIFY_CODE_TTL': (int, 300, 'seconds a verify code stays valid'),
     'VERIFY_CODE_RESEND_INTERVAL': (int, 60, 'seconds between two sends to one target'),
     'VERIFY_CODE_MAX_TRIES': (int, 5, 'wrong tries that void a verify code'),
+    # Rate limits: at most N events per window of W seconds per subject; N = 0: none.
+    'RATE_LOGIN_FAILURES_PER_IP': (int, 10, 'failed logins from one client IP per window'),
+    'RATE_LOGIN_FAILURES_PER_ACCOUNT': (int, 20, 'failed logins on one account per window '
+                                                 '(above the per-IP limit, so one IP alone '
+                                                 'cannot lock the owner out)'),
+    'RATE_LOGIN_WINDOW': (int, 300, 'window of the login limits, seconds'),
+    'RATE_REGISTER_PER_IP': (int, 10, 'registrations from one client IP per window'),
+    'RATE_REGISTER_WINDOW': (int, 3600, 'window of the registration limit, seconds'),
+    'RATE_VERIFY_CODE_PER_IP': (int, 20, 'verify codes sent for one client IP per window '
+                                         '(beside one per target per resend interval)'),
+    'RATE_VERIFY_CODE_WINDOW': (int, 3600, 'window of the verify code limit, seconds'),
+    'RATE_UPLOAD_PER_USER': (int, 120, 'upload requests of one user per window'),
+    'RATE_UPLOAD_WINDOW': (int, 3600, 'window of the upload limit, seconds'),
+    'TRUSTED_PROXY_COUNT': (int, 0, 'reverse proxies in front of the server: the client IP '
+                                    'is the X-Forwarded-For entry this many hops from the '
+                                    'right; 0: the socket peer, the header is ignored'),
+    'CORS_ORIGINS': (str, '', 'comma-separated origins allowed to call the API from a '
+                              'browser with credentials (empty: no CORS)'),
     'STAT_INTERVAL': (int, 60, 'seconds between two stats reconcile runs'),
 }
 

@@ -1,6 +1,7 @@
 """The engine and the one place that turns driver failures into the product's errors:
 a lost or refused connection becomes Unavailable (503), a unique-index violation
 becomes Duplicate. Repositories run every statement through `Database`."""
+import asyncio
 import logging
 from contextlib import asynccontextmanager
 from typing import AsyncIterator
@@ -27,8 +28,22 @@ def create_engine(url: str, pool_size: int = 10, max_overflow: int = 10) -> Asyn
             cursor.execute('PRAGMA synchronous=NORMAL')
             cursor.close()
         return engine
+    # No pre-ping (a round trip per checkout): a connection found dead fails its
+    # request with 503 and makes SQLAlchemy discard every older pooled connection.
     return create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow,
-                               pool_recycle=3600, pool_pre_ping=True,
+                               pool_recycle=3600, connect_args={'connect_timeout': 5})
+
+
+def create_read_engine(url: str, pool_size: int = 10,
+                       max_overflow: int = 10) -> AsyncEngine | None:
+    """MySQL only: an autocommit pool for single-statement reads, which then cost one
+    round trip (no BEGIN, no ROLLBACK when the connection goes back to the pool), and
+    each read sees the latest commits rather than a transaction's old snapshot."""
+    if url.startswith('sqlite'):
+        return None
+    return create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow,
+                               pool_recycle=3600, isolation_level='AUTOCOMMIT',
+                               pool_reset_on_return=None,
                                connect_args={'connect_timeout': 5})
 
 
@@ -44,18 +59,50 @@ def _translate(error: Exception) -> Exception | None:
     return None
 
 
+def _drop(held: list[AsyncConnection]) -> None:
+    """Close the socket under the driver's connection (its deadline passed): what
+    waits on it fails at once, as on a lost connection."""
+    for conn in held:
+        try:
+            conn.sync_connection.connection.driver_connection.close()
+        except Exception as error:  # already closed or invalidated: nothing to drop
+            log.debug('dropping a connection: %s', error)
+
+
 class Database:
     """Transactions and connections on the engine, with errors translated."""
 
-    def __init__(self, engine: AsyncEngine):
+    def __init__(self, engine: AsyncEngine, read_engine: AsyncEngine | None = None,
+                 timeout: float | None = None):
         self.engine = engine
+        self.read_engine = read_engine or engine
         self.dialect = engine.dialect.name  # 'mysql' or 'sqlite'
+        # The deadline of one block, connecting included: aiomysql has no read timeout,
+        # so a partitioned or frozen server would hold a request forever. A local
+        # SQLite file cannot be partitioned away; its lock waits have their own timeout.
+        self.timeout = timeout if timeout and self.dialect != 'sqlite' else None
 
     @asynccontextmanager
     async def _translated(self, opener) -> AsyncIterator[AsyncConnection]:
         try:
-            async with opener() as conn:
-                yield conn
+            if self.timeout is None:
+                async with opener() as conn:
+                    yield conn
+            else:
+                # At the deadline the task is cancelled (TimeoutError, an OSError) and
+                # the connection's socket closed: SQLAlchemy shields the ROLLBACK it
+                # sends on the way out, which would otherwise wait for the dead server.
+                # The pool then discards the connection as lost.
+                loop = asyncio.get_running_loop()
+                deadline, held = loop.time() + self.timeout, []
+                drop = loop.call_at(deadline, _drop, held)
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        async with opener() as conn:
+                            held.append(conn)
+                            yield conn
+                finally:
+                    drop.cancel()
         except Exception as error:
             translated = _translate(error)
             if translated is None:
@@ -70,8 +117,8 @@ class Database:
         return self._translated(self.engine.begin)
 
     def connection(self):
-        """A connection for reads (no COMMIT round trip)."""
-        return self._translated(self.engine.connect)
+        """A connection for reads that need no transaction."""
+        return self._translated(self.read_engine.connect)
 
     async def ping(self) -> None:
         async with self.transaction() as conn:
@@ -98,3 +145,5 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.read_engine is not self.engine:
+            await self.read_engine.dispose()

@@ -42,6 +42,12 @@ class RedisStore:
         return bool(await self.client.set(key, value, ex=ttl, nx=True))
 
     @_unavailable_on_redis_error
+    async def set_if_present(self, key: str, value: str, ttl: int) -> bool:
+        """Overwrite only a key that still exists (a refresh must not bring back
+        what was deleted meanwhile)."""
+        return bool(await self.client.set(key, value, ex=ttl, xx=True))
+
+    @_unavailable_on_redis_error
     async def delete(self, *keys: str) -> int:
         """Delete; return how many existed (so one of two racing deleters wins)."""
         return int(await self.client.delete(*keys)) if keys else 0
@@ -56,6 +62,26 @@ class RedisStore:
     @_unavailable_on_redis_error
     async def ttl(self, key: str) -> int:
         return max(0, int(await self.client.ttl(key)))
+
+    @_unavailable_on_redis_error
+    async def add_member(self, key: str, member: str, ttl: int) -> None:
+        """Add `member` to the set at `key` for `ttl` seconds; members past their time
+        are dropped, and the set lives `ttl` seconds after its latest add. (A sorted
+        set scored by expiry time: the wall clock of the hosts, which agree closely
+        enough for pruning.)"""
+        now = time.time()
+        async with self.client.pipeline(transaction=True) as pipe:
+            await (pipe.zadd(key, {member: now + ttl}).zremrangebyscore(key, '-inf', now)
+                   .expire(key, ttl).execute())
+
+    @_unavailable_on_redis_error
+    async def members(self, key: str) -> list[str]:
+        return await self.client.zrangebyscore(key, time.time(), '+inf')
+
+    @_unavailable_on_redis_error
+    async def remove_members(self, key: str, *members: str) -> None:
+        if members:
+            await self.client.zrem(key, *members)
 
     @_unavailable_on_redis_error
     async def ping(self) -> None:
@@ -93,6 +119,12 @@ class MemoryStore:
         await self.set(key, value, ttl)
         return True
 
+    async def set_if_present(self, key: str, value: str, ttl: int) -> bool:
+        if self._live(key) is None:
+            return False
+        await self.set(key, value, ttl)
+        return True
+
     async def delete(self, *keys: str) -> int:
         return sum(self._live(key) is not None and self._data.pop(key) is not None
                    for key in keys)
@@ -107,6 +139,21 @@ class MemoryStore:
         if self._live(key) is None:
             return 0
         return max(0, round(self._data[key][1] - self._clock()))
+
+    async def add_member(self, key: str, member: str, ttl: int) -> None:
+        now = self._clock()
+        members = {m: until for m, until in (self._live(key) or {}).items() if until > now}
+        members[member] = now + ttl
+        self._data[key] = (members, now + ttl)
+
+    async def members(self, key: str) -> list[str]:
+        now = self._clock()
+        return [m for m, until in (self._live(key) or {}).items() if until > now]
+
+    async def remove_members(self, key: str, *members: str) -> None:
+        current = self._live(key) or {}
+        for member in members:
+            current.pop(member, None)
 
     async def ping(self) -> None:
         return None

@@ -54,22 +54,31 @@ class MemoryBroker:
 class RedisBroker:
     """Redis pub/sub. The listener resubscribes with exponential backoff when the
     connection drops, so a Redis restart loses the messages sent meanwhile but
-    never the server."""
+    never the server. The backoff stops growing at one second: notices published
+    after Redis is back are lost until the listener resubscribes, so it retries often
+    (one connection attempt a second while Redis is down is cheap). A publish gives
+    up after `publish_timeout` seconds: the client has no socket timeout (the
+    listener's reads block), and a partitioned Redis would otherwise hold the follow
+    or like that publishes forever."""
 
     def __init__(self, client: aioredis.Redis, channel: str = CHANNEL,
-                 min_backoff: float = 0.1, max_backoff: float = 5.0):
+                 min_backoff: float = 0.1, max_backoff: float = 1.0,
+                 publish_timeout: float = 5.0):
         self.client = client
         self.channel = channel
+        self.publish_timeout = publish_timeout
         self.min_backoff = min_backoff
         self.max_backoff = max_backoff
         self._handlers = _Handlers()
         self._listener: asyncio.Task | None = None
+        self._closing = False
         self.subscribed = asyncio.Event()  # set while the subscription is live
 
     async def publish(self, user_id: int, message: dict) -> None:
         payload = orjson.dumps({'userId': user_id, 'message': message})
         try:
-            await self.client.publish(self.channel, payload)
+            async with asyncio.timeout(self.publish_timeout):  # TimeoutError: an OSError
+                await self.client.publish(self.channel, payload)
         except (redis_errors.ConnectionError, redis_errors.TimeoutError, OSError) as error:
             raise Unavailable() from error
 
@@ -80,14 +89,16 @@ class RedisBroker:
 
     async def _listen(self) -> None:
         backoff = self.min_backoff
-        while True:
+        # Loops until close(): a cancel that races get_message's own timeout can come
+        # out as TimeoutError, an OSError, which would otherwise read as a lost link.
+        while not self._closing:
             pubsub = self.client.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.subscribe(self.channel)
                 self.subscribed.set()
                 backoff = self.min_backoff
                 log.info('subscribed to %s', self.channel)
-                while True:
+                while not self._closing:
                     # A timeout lets redis-py send its health-check PING, so a
                     # silently dead connection is noticed too.
                     item = await pubsub.get_message(timeout=1.0)
@@ -97,6 +108,8 @@ class RedisBroker:
                 raise
             except (redis_errors.ConnectionError, redis_errors.TimeoutError, OSError) as error:
                 self.subscribed.clear()
+                if self._closing:
+                    break
                 log.warning('pub/sub connection lost (%s); resubscribing in %.1f s',
                             error, backoff)
                 await asyncio.sleep(backoff)
@@ -116,12 +129,15 @@ class RedisBroker:
             return
         await self._handlers.dispatch(user_id, message)
 
-    async def close(self) -> None:
+    async def close(self, wait: float = 3.0) -> None:
+        """Stop the listener; a shutdown never waits on it for more than `wait` s."""
+        self._closing = True
         if self._listener is not None:
             self._listener.cancel()
-            try:
-                await self._listener
-            except (asyncio.CancelledError, Exception):
-                pass
+            done, _ = await asyncio.wait({self._listener}, timeout=wait)
+            if not done:
+                log.warning('pub/sub listener did not stop within %.0f s', wait)
+            elif not self._listener.cancelled() and self._listener.exception():
+                log.warning('pub/sub listener ended with %r', self._listener.exception())
             self._listener = None
         self.subscribed.clear()

@@ -16,6 +16,8 @@ INTERNAL_ERROR = 'Internal server error.'
 DEPENDENCIES_DOWN = 'Unavailable: {names}.'
 BODY_NOT_JSON = 'body: the request body must be a JSON object.'
 BODY_NOT_OBJECT = 'body: expected a JSON object.'
+BODY_NOT_JSON_TYPE = ('Content-Type: expected application/json, got {type}; '
+                      'POST bodies are JSON (the upload: multipart/form-data).')
 CLI_FAILED = 'error: {message}'
 CLI_FAILED_BECAUSE = 'error: {message} ({cause})'
 
@@ -28,6 +30,9 @@ LOGIN_NEEDS_ACCOUNT = 'username: give a username or a mobile.'
 VERIFY_CODE_WRONG = 'code: the verify code is wrong or has expired.'
 VERIFY_CODE_NEEDED = 'code: a verify code is needed to change {field}.'
 VERIFY_CODE_TOO_SOON = 'A verify code was just sent; retry in {seconds} s.'
+VERIFY_CODE_TOO_MANY = 'Too many verify codes were asked for; retry in {seconds} s.'
+LOGIN_TOO_MANY = 'Too many failed logins; retry in {seconds} s.'
+REGISTER_TOO_MANY = 'Too many registrations; retry in {seconds} s.'
 AVATAR_NOT_OWN = 'avatarId: it must name an image file you uploaded.'
 USERNAME_RULE = ('3 to 20 characters: letters, digits, underscore; '
                  'starts with a letter')
@@ -57,6 +62,9 @@ FILES_COUNT = 'files: send 1 to {max} files under the field name "files".'
 FILE_EMPTY = 'files: {name} is empty.'
 FILE_TOO_LARGE = 'files: {name} is larger than {limit}.'
 FILE_TYPE_MISMATCH = 'files: {name} was sent as {declared} but its content is not.'
+FILE_TYPE_NOT_ALLOWED = ('files: {name} is {type}; accepted are images (JPEG, PNG, GIF, '
+                         'WebP, BMP) and videos.')
+UPLOAD_TOO_MANY = 'Too many uploads; retry in {seconds} s.'
 IMAGE_TYPE_UNSUPPORTED = ('files: {name} is {type}; accepted images are JPEG, PNG, GIF, '
                           'WebP and BMP.')
 IMAGE_UNREADABLE = 'files: {name} is not a readable image.'

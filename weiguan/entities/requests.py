@@ -7,14 +7,19 @@ from . import messages
 from .enums import FileRegion, PostType, VerifyCodeType
 from .fields import MAX_LIMIT, Id, Text
 
-USERNAME = validate.Regexp(r'^[A-Za-z][A-Za-z0-9_]{2,19}$', error=messages.USERNAME_RULE)
-MOBILE = validate.Regexp(r'^\+?[0-9]{6,15}$', error=messages.MOBILE_RULE)
+# \A and \Z, not ^ and $: `$` also matches before a trailing newline.
+USERNAME = validate.Regexp(r'\A[A-Za-z][A-Za-z0-9_]{2,19}\Z', error=messages.USERNAME_RULE)
+MOBILE = validate.Regexp(r'\A\+?[0-9]{6,15}\Z', error=messages.MOBILE_RULE)
 
 
-def _password_rule(value: str) -> None:
-    if not (8 <= len(value) <= 64 and any(c.isalpha() for c in value)
-            and any(c.isdigit() for c in value)):
+def _letter_and_digit(value: str) -> None:
+    if not (any(c.isalpha() for c in value) and any(c.isdigit() for c in value)):
         raise ValidationError(messages.PASSWORD_RULE)
+
+
+# The length apart, so that the OpenAPI document shows it (apispec reads Length).
+PASSWORD = [validate.Length(min=8, max=64, error=messages.PASSWORD_RULE), _letter_and_digit]
+PASSWORD_DOC = {'description': messages.PASSWORD_RULE}
 
 
 class RequestSchema(Schema):
@@ -36,7 +41,7 @@ def _either(data: dict, first: str, second: str, wire_name: str | None = None) -
 
 class RegisterRequest(RequestSchema):
     username = fields.String(required=True, validate=USERNAME)
-    password = fields.String(required=True, validate=_password_rule)
+    password = fields.String(required=True, validate=PASSWORD, metadata=PASSWORD_DOC)
 
 
 class LoginRequest(RequestSchema):
@@ -52,12 +57,12 @@ class LoginRequest(RequestSchema):
 
 class ModifyRequest(RequestSchema):
     username = fields.String(validate=USERNAME)
-    password = fields.String(validate=_password_rule)
+    password = fields.String(validate=PASSWORD, metadata=PASSWORD_DOC)
     mobile = fields.String(validate=MOBILE)
     email = fields.Email(validate=validate.Length(max=100))
     avatar_id = Id(data_key='avatarId', allow_none=True)
     intro = Text(200)
-    code = fields.String(validate=validate.Regexp(r'^[0-9]{6}$', error='6 digits'))
+    code = fields.String(validate=validate.Regexp(r'\A[0-9]{6}\Z', error='6 digits'))
 
 
 class SendMobileCodeRequest(RequestSchema):
@@ -144,7 +149,6 @@ class FileIdQuery(RequestSchema):
     id = Id(query=True, required=True)
 
 
-# \Z, not $: `$` also matches before a trailing newline.
 SAFE_PREFIX = validate.Regexp(r'\A[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*\Z',
                               error=messages.SAFE_PREFIX_RULE)
 

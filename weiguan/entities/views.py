@@ -1,6 +1,12 @@
 """Dump schemas: the wire shapes of API.md's entities. Services hand over plain dicts
 with snake_case keys; these rename them to camelCase and format the times."""
-from marshmallow import Schema, fields
+from marshmallow import fields
+
+from .dumping import CompiledDumpSchema as Schema
+
+# Present whenever a user is logged in (API.md); every other field is always present.
+VIEWER_DEPENDENT = {'description': 'present whenever a user is logged in',
+                    'viewer_dependent': True}
 
 
 class FileMetaView(Schema):
@@ -54,7 +60,7 @@ class UserView(Schema):
     updated_at = fields.DateTime(data_key='updatedAt')
     avatar = fields.Nested(FileView, allow_none=True)
     stat = fields.Nested(UserStatView, allow_none=True)
-    is_following = fields.Boolean(data_key='isFollowing')
+    is_following = fields.Boolean(data_key='isFollowing', metadata=VIEWER_DEPENDENT)
 
 
 class PostStatView(Schema):
@@ -78,7 +84,7 @@ class PostView(Schema):
     images = fields.List(fields.Nested(FileView))
     video = fields.Nested(FileView, allow_none=True)
     stat = fields.Nested(PostStatView, allow_none=True)
-    is_liked = fields.Boolean(data_key='isLiked')
+    is_liked = fields.Boolean(data_key='isLiked', metadata=VIEWER_DEPENDENT)
 
 
 user_view = UserView()

@@ -11,16 +11,25 @@ def _duplicate(error: Duplicate) -> Duplicate:
 
 
 class AccountService:
-    def __init__(self, users, files, hasher, verify_codes, hydrator):
+    """`limits` (a RateLimiter) and `sessions` (the session store) are optional for
+    unit tests: without them nothing is rate limited and no session is ended."""
+
+    def __init__(self, users, files, hasher, verify_codes, hydrator, limits=None,
+                 sessions=None):
         self.users = users
         self.files = files
         self.hasher = hasher
         self.verify_codes = verify_codes
         self.hydrator = hydrator
+        self.limits = limits
+        self.sessions = sessions
 
-    async def register(self, username: str, password: str) -> dict:
+    async def register(self, username: str, password: str,
+                       client_ip: str | None = None) -> dict:
         """The new user's id. Uniqueness is decided by the unique index, so two
         concurrent registrations of one name cannot both succeed."""
+        if self.limits:
+            await self.limits.register(client_ip)
         password_hash = await self.hasher.hash(password)
         try:
             user = await self.users.create(username, password_hash)
@@ -29,11 +38,19 @@ class AccountService:
         return user['id']
 
     async def login(self, password: str, username: str | None = None,
-                    mobile: str | None = None) -> int:
-        """The user's id, or Fail with one message whichever part was wrong."""
+                    mobile: str | None = None, client_ip: str | None = None) -> int:
+        """The user's id, or Fail with one message whichever part was wrong.
+        Failures are counted per account and per client IP; past the limits the
+        password is not even checked (TooManyRequests)."""
         field, value = ('username', username) if username else ('mobile', mobile)
         user = await self.users.find_by(field, value)
+        # One count per user whichever name was used; unknown names by name.
+        account = str(user['id']) if user else f'{field}:{value.lower()}'
+        if self.limits:
+            await self.limits.check_login(account, client_ip)
         if not await self.hasher.verify(user and user['password'], password):
+            if self.limits:
+                await self.limits.login_failed(account, client_ip)
             raise Fail(messages.BAD_CREDENTIALS)
         return user['id']
 
@@ -43,9 +60,11 @@ class AccountService:
             return None
         return await self.hydrator.user(user_id, viewer_id=user_id)
 
-    async def modify(self, user_id: int, code: str | None = None, **changes) -> dict:
+    async def modify(self, user_id: int, code: str | None = None,
+                     keep_session: str | None = None, **changes) -> dict:
         """Change the given fields. A new mobile or email needs a `modify` verify code
-        sent to it; a new avatar must be the user's own image file."""
+        sent to it; a new avatar must be the user's own image file. A new password
+        ends every other session of the user (`keep_session`, the caller's, stays)."""
         for channel in (VerifyChannel.MOBILE, VerifyChannel.EMAIL):
             target = changes.get(channel.value)
             if target is None:
@@ -66,8 +85,12 @@ class AccountService:
                 await self.users.update(user_id, **changes)
             except Duplicate as error:
                 raise _duplicate(error) from error
+        if changes.get('password') is not None and self.sessions:
+            await self.sessions.end_others(user_id, keep=keep_session)
         return await self.profile(user_id)
 
     async def send_code(self, type: VerifyCodeType, channel: VerifyChannel,
-                        target: str) -> str | None:
+                        target: str, client_ip: str | None = None) -> str | None:
+        if self.limits:
+            await self.limits.send_verify_code(client_ip)
         return await self.verify_codes.send(type, channel, target)

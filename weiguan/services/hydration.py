@@ -1,6 +1,7 @@
 """Assembling list pages with a constant number of queries whatever their length:
-one for all users (with stats), one for all files, one for the viewer's follows (and,
-for posts, one for the viewer's likes)."""
+one for all users (with their stats and avatars joined), one for the posts' files,
+one for the viewer's follows (and, for posts, one for the viewer's likes), all
+sent at once."""
 import asyncio
 from typing import Iterable
 
@@ -26,26 +27,22 @@ class UserHydrator:
         return view
 
     async def many(self, ids: Iterable[int], viewer_id: int | None,
-                    extra_file_ids: Iterable[int] = ()) -> tuple[dict[int, dict], dict[int, dict]]:
-        """Users by id, fully presented, and the raw files fetched along the way
-        (avatars plus `extra_file_ids`, so a caller needing more files pays no
-        extra query)."""
+                   extra_file_ids: Iterable[int] = ()) -> tuple[dict[int, dict], dict[int, dict]]:
+        """Users by id, fully presented (avatars come joined to the users), and the
+        files `extra_file_ids` names, fetched beside them so a caller needing more
+        files pays no extra round trip."""
         ids = list(dict.fromkeys(i for i in ids if i is not None))
-        extra_file_ids = set(extra_file_ids)
-
-        async def users_then_files():  # the avatars' ids come with the users
-            rows = await self.users.get_many_with_stats(ids)
-            file_ids = {u['avatar_id'] for u in rows.values()} | extra_file_ids
-            return rows, await self.files.get_many(file_ids)
 
         async def following_among():
-            if viewer_id is None:
+            others = [i for i in ids if i != viewer_id]  # nobody follows themselves
+            if viewer_id is None or not others:
                 return set()
-            return await self.follows.following_among(viewer_id, ids)
+            return await self.follows.following_among(viewer_id, others)
 
-        (rows, files), following = await asyncio.gather(users_then_files(),
-                                                        following_among())
-        presented = {uid: self.present_user(row, viewer_id, files.get(row['avatar_id']),
+        rows, files, following = await asyncio.gather(
+            self.users.get_many_with_stats(ids), self.files.get_many(extra_file_ids),
+            following_among())
+        presented = {uid: self.present_user(row, viewer_id, row.get('avatar'),
                                             uid in following)
                      for uid, row in rows.items()}
         return presented, files

@@ -26,29 +26,26 @@ class MessageService:
         self.broker = broker
         self.users = users
 
-    async def _notify(self, user_id: int, title: str, content: str) -> None:
-        """Best effort: a follow or like is never undone because a notice was lost."""
-        message = make_message(content, type=MessageType.NOTIFY, title=title)
+    async def _notify(self, user_id: int, actor_id: int, title: str, content: str) -> None:
+        """Best effort: the follow or like is saved already, so a lost notice (broker or
+        database down) is logged, never turned into a failed request."""
         try:
+            actor = await self.users.get(actor_id)
+            name = actor['username'] if actor else '?'
+            message = make_message(content.format(username=name), type=MessageType.NOTIFY,
+                                   title=title)
             await self.broker.publish(user_id, message)
         except Unavailable:
-            log.warning('notice to user %s lost: broker unavailable', user_id)
-
-    async def _username(self, user_id: int) -> str:
-        user = await self.users.get(user_id)
-        return user['username'] if user else '?'
+            log.warning('notice to user %s lost: a dependency is unavailable', user_id)
 
     async def notify_followed(self, follower_id: int, following_id: int) -> None:
-        name = await self._username(follower_id)
-        await self._notify(following_id, messages.NOTIFY_FOLLOW_TITLE,
-                           messages.NOTIFY_FOLLOW_CONTENT.format(username=name))
+        await self._notify(following_id, follower_id, messages.NOTIFY_FOLLOW_TITLE,
+                           messages.NOTIFY_FOLLOW_CONTENT)
 
     async def notify_liked(self, liker_id: int, post: dict) -> None:
-        if post['user_id'] == liker_id:
-            return
-        name = await self._username(liker_id)
-        await self._notify(post['user_id'], messages.NOTIFY_LIKE_TITLE,
-                           messages.NOTIFY_LIKE_CONTENT.format(username=name))
+        if post['user_id'] != liker_id:
+            await self._notify(post['user_id'], liker_id, messages.NOTIFY_LIKE_TITLE,
+                               messages.NOTIFY_LIKE_CONTENT)
 
     def welcome(self, username: str) -> dict:
         return make_message(messages.WS_WELCOME.format(username=username),
@@ -56,6 +53,9 @@ class MessageService:
 
     def not_logged_in(self) -> dict:
         return make_message(messages.WS_NOT_LOGGED_IN, level=MessageLevel.ERROR)
+
+    def unavailable(self) -> dict:
+        return make_message(messages.UNAVAILABLE, level=MessageLevel.ERROR)
 
     def received(self, text: str) -> dict:
         return make_message(messages.WS_RECEIVED.format(text=text))

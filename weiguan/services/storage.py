@@ -4,14 +4,18 @@ What is accepted (the type is always sniffed from the bytes):
 - images: JPEG, PNG, GIF, WebP and BMP. They must decode and hold at most
   IMAGE_MAX_PIXELS pixels; meta width and height are as shown on screen (EXIF
   orientation applied). Other image formats (HEIC, TIFF, ICO, ...) are refused:
-  neither the app nor browsers can show them.
+  neither the app nor browsers can show them. With strip_metadata (the default
+  config) a JPEG, PNG or WebP still that carries metadata (EXIF with its GPS
+  position, XMP, comments, text chunks) is re-encoded without it, turned upright.
 - videos: every video format the `filetype` package knows (MP4, MOV, WebM, MKV, AVI,
   3GP, ...). Their width, height and duration are not probed: 0.
 - anything else (audio, PDF, archives, unrecognised bytes as
-  application/octet-stream): stored, and served as a download.
+  application/octet-stream): refused, unless allow_other_types (off by default: the
+  app's files are avatars, images and videos, and a server that keeps any file for
+  anyone becomes a free file host); then stored, and served as a download.
 Refused as well: empty files, files over UPLOAD_FILE_MAX_SIZE (413), more than
-UPLOAD_FILE_MAX_NUMBER files, and a file the client declared as image/* or video/*
-whose bytes are not of that kind.
+UPLOAD_FILE_MAX_NUMBER files, a file the client declared as image/* or video/*
+whose bytes are not of that kind, and uploads over the user's rate limit (429).
 
 Stored names are generated: '<bucket>/<path>/<32 hex digits>.<extension of the sniffed
 type>', so a client's file name never reaches the disk (it is kept, cleaned, in
@@ -88,17 +92,24 @@ def _kind(mime: str) -> str:
 
 
 class StorageService:
-    def __init__(self, files, disk, media, links, max_size: int, max_number: int):
+    def __init__(self, files, disk, media, links, max_size: int, max_number: int,
+                 allow_other_types: bool = False, strip_metadata: bool = False,
+                 limits=None):
         self.files = files
         self.disk = disk
         self.media = media
         self.links = links
         self.max_size = max_size
         self.max_number = max_number
+        self.allow_other_types = allow_other_types
+        self.strip_metadata = strip_metadata
+        self.limits = limits  # a RateLimiter; None in unit tests: no limit
 
     async def upload(self, user_id: int, uploads: list[Upload], region: str = 'local',
                      bucket: str = 'default', path: str = '') -> list[dict]:
         """Store the files; return them as File entities, in the order sent."""
+        if self.limits:
+            await self.limits.upload(user_id)
         if not 1 <= len(uploads) <= self.max_number:
             raise InvalidParam(messages.FILES_COUNT.format(max=self.max_number))
         checked = [await self._check(upload, bucket, path) for upload in uploads]
@@ -121,17 +132,22 @@ class StorageService:
         if declared in CHECKED_KINDS and declared != _kind(mime):
             raise InvalidParam(messages.FILE_TYPE_MISMATCH.format(
                 name=name, declared=upload.type.split(';', 1)[0].strip()[:64]))
-        width = height = 0
+        if _kind(mime) not in CHECKED_KINDS and not self.allow_other_types:
+            raise InvalidParam(messages.FILE_TYPE_NOT_ALLOWED.format(name=name, type=mime))
+        body, width, height = upload.body, 0, 0
         if _kind(mime) == 'image':
             if mime not in IMAGE_TYPES:
                 raise InvalidParam(messages.IMAGE_TYPE_UNSUPPORTED.format(name=name,
                                                                           type=mime))
-            width, height = await self.media.image_size(upload.body, name)
+            if self.strip_metadata:
+                body, width, height = await self.media.without_metadata(body, name)
+            else:
+                width, height = await self.media.image_size(body, name)
         stored_path = f'{path}/' if path else ''
         stored_path += f'{secrets.token_hex(16)}.{extension}'
-        meta = {'name': name, 'size': size, 'type': mime, 'width': width,
+        meta = {'name': name, 'size': len(body), 'type': mime, 'width': width,
                 'height': height, 'duration': 0}
-        return _Checked(f'{bucket}/{stored_path}', stored_path, meta, upload.body)
+        return _Checked(f'{bucket}/{stored_path}', stored_path, meta, body)
 
     async def _store(self, checked: list[_Checked], rows: list[dict]) -> list[dict]:
         locations = [item.location for item in checked]

@@ -1,4 +1,5 @@
 """The Sanic app factory and the server entry point: python -m weiguan.web.app"""
+import asyncio
 import logging.config
 import os
 from functools import partial
@@ -9,21 +10,28 @@ from sanic.worker.loader import AppLoader
 from ..config import load_config, log_config, upload_path
 from ..container import Container, build_container, resolve
 from .blueprints.account import account
+from .blueprints.docs import docs
 from .blueprints.message import message
 from .blueprints.ops import ops
 from .blueprints.post import post
 from .blueprints.files import files
 from .blueprints.storage import storage
 from .blueprints.user import user
+from .client_ip import install_client_ip
 from .envelope import EnvelopeErrorHandler, dumps
+from .security import install_security
 from .sessions import install_sessions
 from .sockets import SocketHub
 
-BLUEPRINTS = (ops, account, user, post, storage, files, message)
+BLUEPRINTS = (ops, account, user, post, storage, files, message, docs)
+
+
+# Seconds the listening socket stays open after a stop signal (see `drain`).
+LISTEN_DRAIN = 0.2
 
 
 def create_app(config: dict | None = None, container: Container | None = None,
-               name: str | None = None) -> Sanic:
+               name: str | None = None, drain: float = 0) -> Sanic:
     config = config or load_config()
     container = container or build_container(config)
     app = Sanic(name or config['NAME'], dumps=dumps,
@@ -35,13 +43,16 @@ def create_app(config: dict | None = None, container: Container | None = None,
     app.ctx.container = container
     for blueprint in BLUEPRINTS:
         app.blueprint(blueprint)
-    install_sessions(app, lambda: app.ctx.store, config)
+    install_sessions(app, lambda: app.ctx.sessions, config)
+    install_client_ip(app, config['TRUSTED_PROXY_COUNT'])
+    install_security(app, config)  # after the blueprints: CORS mirrors their routes
 
     @app.before_server_start
     async def start(app: Sanic) -> None:
         os.makedirs(upload_path(config), exist_ok=True)
         await container.init_resources()
         app.ctx.store = await container.store()
+        app.ctx.sessions = await container.session_store()
         app.ctx.services = await resolve(container)
         app.ctx.sockets = SocketHub()
         app.ctx.unsubscribe = (await container.broker()).subscribe(app.ctx.sockets.deliver)
@@ -53,6 +64,15 @@ def create_app(config: dict | None = None, container: Container | None = None,
         app.ctx.unsubscribe()
         await container.shutdown_resources()
 
+    if drain:
+        @app.before_server_stop
+        async def drain_listener(app: Sanic) -> None:
+            """On SIGTERM Sanic closes the listening socket next, which resets the
+            connections the kernel has completed but a busy loop has not accepted yet,
+            requests included. A moment first lets the loop accept them; they are then
+            served within GRACEFUL_SHUTDOWN_TIMEOUT like every request in flight."""
+            await asyncio.sleep(drain)
+
     return app
 
 
@@ -60,7 +80,7 @@ def main() -> None:
     config = load_config()
     logging.config.dictConfig(log_config(config))
     os.makedirs(config['DATA_PATH'], exist_ok=True)
-    loader = AppLoader(factory=partial(create_app, config))
+    loader = AppLoader(factory=partial(create_app, config, drain=LISTEN_DRAIN))
     app = loader.load()
     app.prepare(host=config['HOST'], port=config['PORT'], debug=config['DEBUG'],
                 auto_reload=config['AUTO_RELOAD'], access_log=config['ACCESS_LOG'],

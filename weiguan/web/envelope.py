@@ -83,6 +83,8 @@ class EnvelopeErrorHandler(ErrorHandler):
                 method=request.method, path=request.path))
         if isinstance(exception, sanic_errors.PayloadTooLarge):
             return envelope('payload_too_large', messages.PAYLOAD_TOO_LARGE)
+        if isinstance(exception, sanic_errors.ServiceUnavailable):  # RESPONSE_TIMEOUT
+            return envelope('unavailable', messages.UNAVAILABLE)
         if isinstance(exception, sanic_errors.SanicException) and \
                 400 <= (exception.status_code or 500) < 500:
             return envelope('invalid_param', str(exception) or messages.INVALID_PARAM)

@@ -19,4 +19,5 @@ def login_required(handler):
             raise NotAuthenticated()
         request.ctx.user_id = user_id
         return await handler(request, *args, **kwargs)
+    guarded.needs_login = True  # read by the OpenAPI document (web/openapi.py)
     return guarded

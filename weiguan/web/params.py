@@ -1,5 +1,16 @@
 """Reading the request through a load schema: any malformed input becomes a 400
-`invalid_param` naming the field, never a 500."""
+`invalid_param` naming the field, never a 500.
+
+A JSON body must say so: Content-Type application/json (or a +json type). Anything
+else (text/plain, a form) is refused with 400 `invalid_param` naming the type sent,
+before anything is read or changed: those are the types a page on another site can
+POST with the user's cookies without a CORS preflight, so refusing them keeps such a
+page from acting as the user. (400, not 415: API.md ties `invalid_param` to 400 and
+its list of codes is fixed.) A request with no Content-Type and an empty body is
+read as {}: it carries no field, and no endpoint acts without one (the schema names
+what is missing; /account/modify changes nothing)."""
+import re
+
 import orjson
 from marshmallow import Schema
 from sanic import Request
@@ -8,8 +19,24 @@ from ..entities import messages
 from ..entities.errors import InvalidParam
 
 
+JSON_TYPE = re.compile(r'application/([a-z0-9.+-]+\+)?json', re.IGNORECASE)
+SHOWN_TYPE_LENGTH = 64
+
+
+def _require_json(request: Request, raw: bytes) -> None:
+    declared = request.headers.get('content-type')
+    if declared is None and not raw:
+        return
+    media_type = (declared or '').split(';', 1)[0].strip()
+    if not JSON_TYPE.fullmatch(media_type):
+        shown = ''.join(c for c in (declared or 'none') if c.isprintable())
+        raise InvalidParam(messages.BODY_NOT_JSON_TYPE.format(
+            type=shown[:SHOWN_TYPE_LENGTH] or 'none'))
+
+
 def json_body(request: Request, schema: Schema) -> dict:
     raw = request.body
+    _require_json(request, raw)
     if not raw or not raw.strip():
         data = {}
     else:
@@ -24,3 +51,4 @@ def json_body(request: Request, schema: Schema) -> dict:
 
 def query(request: Request, schema: Schema) -> dict:
     return schema.load({key: values[0] for key, values in request.args.items()})
+

@@ -3,16 +3,22 @@
 The package's base class is kept for its middleware and SessionDict; three of its
 habits are changed here (see DESIGN.md): cookies are set with Sanic's current API,
 an unknown session id from a client is never adopted (a fresh one is issued), and the
-session is written back only when it changed (the TTL does not slide). `rotate()`
-gives the session a new id on login, register and logout (session fixation)."""
+session is written back only when it changed, or when its last-use time is due a
+refresh (at most once per SESSION_REFRESH_INTERVAL: idle expiry without a write per
+request). Storage and expiry are the SessionStore's (dependencies/sessions.py).
+`log_in()` and `log_out()` give the session a new id (session fixation); the old
+one is deleted from the store."""
+import logging
 import re
 import secrets
 
-import orjson
 from sanic import Request
 from sanic_session import Session
 from sanic_session.base import BaseSessionInterface, SessionDict
 
+from ..entities.errors import Unavailable
+
+log = logging.getLogger(__name__)
 SID_FORMAT = re.compile(r'^[A-Za-z0-9_-]{20,64}$')
 
 
@@ -21,48 +27,60 @@ def new_sid() -> str:
 
 
 class StoreSessionInterface(BaseSessionInterface):
-    def __init__(self, store_getter, *, expiry: int, cookie_name: str, secure: bool,
-                 domain: str | None, prefix: str = 'session:'):
-        super().__init__(expiry=expiry, prefix=prefix, cookie_name=cookie_name,
+    def __init__(self, sessions_getter, *, expiry: int, cookie_name: str, secure: bool,
+                 domain: str | None):
+        super().__init__(expiry=expiry, prefix='', cookie_name=cookie_name,
                          domain=domain, httponly=True, sessioncookie=False,
                          samesite='Lax', session_name='session', secure=secure)
-        self._store = store_getter  # the store is made later, on the server's loop
+        self._sessions = sessions_getter  # made later, on the server's loop
 
+    # The base class's storage hooks; open/write below use the SessionStore directly.
     async def _get_value(self, prefix: str, sid: str):
-        return await self._store().get(prefix + sid)
+        return await self._sessions().load(sid)
 
     async def _delete_key(self, key: str):
-        await self._store().delete(key)
+        await self._sessions().delete(key)
 
-    async def _set_value(self, key: str, data: str):
-        await self._store().set(key, data, self.expiry)
+    async def _set_value(self, key: str, data: dict):
+        await self._sessions().save(key, data)
 
     async def open(self, request: Request) -> SessionDict | None:
         if getattr(request.route, 'ctx', None) and getattr(request.route.ctx, 'no_session',
                                                            False):
             return None  # health checks and file downloads touch no store
+        sessions = self._sessions()
         sid = request.cookies.get(self.cookie_name)
-        value = None
+        data = None
         if sid and SID_FORMAT.match(sid):
-            value = await self._get_value(self.prefix, sid)
-        session = SessionDict(orjson.loads(value) if value else None,
-                              sid=sid if value else new_sid())
-        session.retired = []
+            data = await sessions.load(sid)
+        session = SessionDict(data, sid=sid if data is not None else new_sid())
+        session.retired = []  # (sid, user id) pairs to delete at the next write
         session.written = False
+        session.due_refresh = data is not None and sessions.due_refresh(data)
         request.ctx.session = session
         return session
 
     async def write(self, session: SessionDict) -> None:
         """Store the session's changes (and drop its retired ids) now."""
+        sessions = self._sessions()
         if session.retired:
-            await self._store().delete(*(self.prefix + sid for sid in session.retired))
+            await sessions.delete(*(sid for sid, _ in session.retired))
+            for sid, user_id in session.retired:
+                if user_id is not None:
+                    await sessions.untrack(user_id, sid)
             session.retired = []
         if session.modified:
             if session:
-                await self._set_value(self.prefix + session.sid,
-                                      orjson.dumps(dict(session)).decode())
+                await sessions.save(session.sid, dict(session))
+                if session.get('user_id') is not None:
+                    await sessions.track(session['user_id'], session.sid)
             else:
-                await self._delete_key(self.prefix + session.sid)
+                await sessions.delete(session.sid)
+        elif session.due_refresh:
+            try:
+                await sessions.save(session.sid, dict(session), refresh=True)
+            except Unavailable:  # best effort: the answer is ready, the session intact
+                log.warning('session refresh skipped: the store is unavailable')
         session.written = True
 
     async def save(self, request: Request, response) -> None:
@@ -84,9 +102,21 @@ class StoreSessionInterface(BaseSessionInterface):
 
 def rotate(session: SessionDict) -> None:
     """Give the session a new id; the old one is deleted from the store on save."""
-    session.retired.append(session.sid)
+    session.retired.append((session.sid, session.get('user_id')))
     session.sid = new_sid()
     session.modified = True
+
+
+def log_in(session: SessionDict, user_id: int) -> None:
+    """A fresh session (new id: no session fixation; new login time) for the user."""
+    rotate(session)
+    session.clear()
+    session['user_id'] = user_id
+
+
+def log_out(session: SessionDict) -> None:
+    rotate(session)
+    session.clear()
 
 
 def _interface(request: Request) -> StoreSessionInterface:
@@ -103,11 +133,11 @@ async def persist(request: Request) -> None:
 async def ensure_store(request: Request) -> None:
     """Unavailable unless the session store answers: checked before a request makes
     a change that must be followed by a session write (register)."""
-    await _interface(request)._store().ping()
+    await _interface(request)._sessions().store.ping()
 
 
-def install_sessions(app, store_getter, config: dict) -> None:
+def install_sessions(app, sessions_getter, config: dict) -> None:
     Session(app, interface=StoreSessionInterface(
-        store_getter, expiry=config['SESSION_EXPIRY'],
+        sessions_getter, expiry=config['SESSION_EXPIRY'],
         cookie_name=config['SESSION_COOKIE_NAME'],
         secure=config['SESSION_COOKIE_SECURE'], domain=config['SESSION_COOKIE_DOMAIN']))

@@ -2,7 +2,12 @@ import sqlalchemy as sa
 
 from .. import tables
 from . import counters
-from .base import Repository
+from .base import IDS, Repository
+
+
+FOLLOWING_AMONG = sa.select(tables.user_follow.c.following_id).where(
+    tables.user_follow.c.user_id == sa.bindparam('user_id'),
+    tables.user_follow.c.following_id.in_(IDS))
 
 
 class FollowRepository(Repository):
@@ -13,10 +18,9 @@ class FollowRepository(Repository):
         ids = {i for i in ids if i is not None}
         if not ids:
             return set()
-        t = self.table
         async with self.db.connection() as conn:
-            result = await conn.execute(sa.select(t.c.following_id).where(
-                t.c.user_id == user_id, t.c.following_id.in_(ids)))
+            result = await conn.execute(FOLLOWING_AMONG, {'user_id': user_id,
+                                                          'ids': list(ids)})
             return set(result.scalars())
 
     async def follow(self, user_id: int, following_id: int) -> bool:

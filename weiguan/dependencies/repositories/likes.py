@@ -2,9 +2,13 @@ import sqlalchemy as sa
 
 from .. import tables
 from . import counters
-from .base import Repository
+from .base import IDS, Repository
 
 post, post_like = tables.post, tables.post_like
+
+
+LIKED_AMONG = sa.select(post_like.c.post_id).where(
+    post_like.c.user_id == sa.bindparam('user_id'), post_like.c.post_id.in_(IDS))
 
 
 class LikeRepository(Repository):
@@ -43,6 +47,6 @@ class LikeRepository(Repository):
         if not post_ids:
             return set()
         async with self.db.connection() as conn:
-            result = await conn.execute(sa.select(post_like.c.post_id).where(
-                post_like.c.user_id == user_id, post_like.c.post_id.in_(post_ids)))
+            result = await conn.execute(LIKED_AMONG, {'user_id': user_id,
+                                                      'ids': list(post_ids)})
             return set(result.scalars())

@@ -53,16 +53,18 @@ class StatRepository(Repository):
 
         One read finds the missing and drifted rows: the source range outer-joined to
         its stat rows and to one GROUP BY per counter, each an ordered index range
-        scan. Only the rows found are written, with counts recomputed by the write
-        itself so that a like committed meanwhile is not lost."""
+        scan. Only the rows found are written, with counts computed by the writing
+        statement itself so that a like committed meanwhile is not lost."""
         truth = {name: sa.select(column.label('owner'), sa.func.count().label('n'))
                  .where(column.between(low, high)).group_by(column).subquery()
                  for name, (_, column) in counters.items()}
-        joined = source.outerjoin(stat, owner == source.c.id)
-        for name, grouped in truth.items():
-            joined = joined.outerjoin(grouped, grouped.c.owner == source.c.id)
-        wrong = [stat.c[name] != sa.func.coalesce(grouped.c.n, 0)
-                 for name, grouped in truth.items()]
+        counted = source
+        for grouped in truth.values():
+            counted = counted.outerjoin(grouped, grouped.c.owner == source.c.id)
+        true_values = {name: sa.func.coalesce(grouped.c.n, 0)
+                       for name, grouped in truth.items()}
+        joined = counted.outerjoin(stat, owner == source.c.id)
+        wrong = [stat.c[name] != value for name, value in true_values.items()]
         find = (sa.select(source.c.id, stat.c.id.label('stat_id')).select_from(joined)
                 .where(source.c.id.between(low, high), sa.or_(stat.c.id.is_(None), *wrong)))
         live = {name: _count(table, column, owner)
@@ -70,16 +72,15 @@ class StatRepository(Repository):
         now = utcnow()
         async with self.db.transaction() as conn:
             rows = (await conn.execute(find)).all()
-            missing = [r.id for r in rows if r.stat_id is None]
             drifted = [r.id for r in rows if r.stat_id is not None]
-            for batch in _batches(missing):
-                fresh = {name: _count(table, column, source.c.id)
-                         for name, (table, column) in counters.items()}
+            if len(drifted) < len(rows):  # one INSERT ... SELECT over the range, counts from the GROUP BYs
                 stamp = sa.literal(now, tables.UTCDateTime())
                 await conn.execute(self.db.insert_ignore(stat, [owner.name]).from_select(
-                    [owner.name, *fresh, 'created_at', 'updated_at'],
-                    sa.select(source.c.id, *fresh.values(), stamp, stamp)
-                    .where(source.c.id.in_(batch))))
+                    [owner.name, *true_values, 'created_at', 'updated_at'],
+                    sa.select(source.c.id, *true_values.values(), stamp, stamp)
+                    .select_from(counted)
+                    .where(source.c.id.between(low, high),
+                           ~sa.exists().where(owner == source.c.id))))
             for batch in _batches(drifted):
                 await conn.execute(stat.update().where(owner.in_(batch))
                                    .values(**live, updated_at=now))

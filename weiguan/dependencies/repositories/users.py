@@ -4,7 +4,7 @@ import sqlalchemy as sa
 
 from ...entities.errors import Duplicate
 from .. import tables
-from .base import Repository, row_dict
+from .base import IDS, Repository, row_dict
 
 UNIQUE_FIELDS = ('username', 'mobile', 'email')
 
@@ -54,28 +54,38 @@ class UserRepository(Repository):
             return row_dict(result.mappings().first())
 
     async def get_many_with_stats(self, ids) -> dict[int, dict]:
-        """Users by id, each with its stat row under 'stat' (or None), in one statement."""
+        """Users by id, each with its stat row under 'stat' and its avatar file row
+        under 'avatar' (None where missing), in one statement."""
         ids = {i for i in ids if i is not None}
         if not ids:
             return {}
-        stat = tables.user_stat
-        stat_columns = [c.label(f'stat_{c.name}') for c in stat.c]
-        query = (sa.select(self.table, *stat_columns)
-                 .select_from(self.table.outerjoin(stat, stat.c.user_id == self.table.c.id))
-                 .where(self.table.c.id.in_(ids)))
         async with self.db.connection() as conn:
-            rows = (await conn.execute(query)).mappings().all()
-        return {row['id']: split_prefixed(row, 'stat_') for row in rows}
+            rows = (await conn.execute(PROFILES_BY_IDS, {'ids': list(ids)})).mappings()
+            return {row['id']: split_prefixed(row, 'stat_', 'avatar__') for row in rows}
 
 
-def split_prefixed(row, prefix: str) -> dict:
-    """Take the joined columns named prefix+x out of the row into a nested dict
-    (None when the outer join found nothing)."""
-    own, nested = {}, {}
+_avatar = tables.file.alias('avatar')
+PROFILES = (sa.select(tables.user, *[c.label(f'stat_{c.name}') for c in tables.user_stat.c],
+                      *[c.label(f'avatar__{c.name}') for c in _avatar.c])
+            .select_from(tables.user
+                         .outerjoin(tables.user_stat,
+                                    tables.user_stat.c.user_id == tables.user.c.id)
+                         .outerjoin(_avatar, _avatar.c.id == tables.user.c.avatar_id)))
+PROFILES_BY_IDS = PROFILES.where(tables.user.c.id.in_(IDS))
+
+
+def split_prefixed(row, *prefixes: str) -> dict:
+    """Take the joined columns named prefix+x out of the row into nested dicts, one
+    per prefix (None when the outer join found nothing)."""
+    own = {}
+    nested = {prefix: {} for prefix in prefixes}
     for key, value in row.items():
-        if key.startswith(prefix):
-            nested[key[len(prefix):]] = value
+        for prefix in prefixes:
+            if key.startswith(prefix):
+                nested[prefix][key[len(prefix):]] = value
+                break
         else:
             own[key] = value
-    own[prefix.rstrip('_')] = nested if nested.get('id') is not None else None
+    for prefix, values in nested.items():
+        own[prefix.rstrip('_')] = values if values.get('id') is not None else None
     return own

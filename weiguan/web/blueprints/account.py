@@ -3,10 +3,12 @@ from sanic import Blueprint, Request
 from ...entities import requests
 from ...entities.enums import VerifyChannel
 from ...entities.views import user_view
+from ..client_ip import client_ip
 from ..envelope import ok
 from ..guards import current_user_id, login_required
+from ..openapi import documented, nullable
 from ..params import json_body
-from ..sessions import ensure_store, persist, rotate
+from ..sessions import ensure_store, log_in, log_out, persist
 
 account = Blueprint('account', url_prefix='/account')
 
@@ -23,61 +25,77 @@ def _service(request: Request):
 
 async def _log_in(request: Request, user_id: int):
     """Start a fresh session (new id: no session fixation) for the user."""
-    session = request.ctx.session
-    rotate(session)
-    session.clear()
-    session['user_id'] = user_id
+    log_in(request.ctx.session, user_id)
     await persist(request)
     return ok(user=user_view.dump(await _service(request).profile(user_id)))
 
 
 @account.post('/register')
+@documented('Register a user and log in as them.', body=register_request,
+            data={'user': user_view}, refusals=('duplicate',), errors=(429,))
 async def register(request: Request):
     data = json_body(request, register_request)
     await ensure_store(request)  # no user created that could not be logged in
-    return await _log_in(request, await _service(request).register(**data))
+    return await _log_in(request, await _service(request).register(
+        **data, client_ip=client_ip(request)))
 
 
 @account.post('/login')
+@documented('Log in with username or mobile, and password.', body=login_request,
+            data={'user': user_view}, refusals=('fail',), errors=(429,))
 async def login(request: Request):
     data = json_body(request, login_request)
-    return await _log_in(request, await _service(request).login(**data))
+    return await _log_in(request, await _service(request).login(
+        **data, client_ip=client_ip(request)))
 
 
 @account.get('/logout')
+@documented('Log out; answers the user logged out, or null.',
+            data={'user': nullable(user_view)})
 async def logout(request: Request):
     user = await _service(request).profile(current_user_id(request))
-    rotate(request.ctx.session)
-    request.ctx.session.clear()
+    log_out(request.ctx.session)  # the session is deleted from the store
     await persist(request)
     return ok(user=user and user_view.dump(user))
 
 
 @account.get('/info')
+@documented('The logged-in user, or null.', data={'user': nullable(user_view)})
 async def info(request: Request):
     user = await _service(request).profile(current_user_id(request))
     return ok(user=user and user_view.dump(user))
 
 
 @account.post('/modify')
+@documented('Change any of the fields; a new mobile or email needs `code`.',
+            body=modify_request, data={'user': user_view}, refusals=('fail', 'duplicate'))
 @login_required
 async def modify(request: Request):
     data = json_body(request, modify_request)
-    user = await _service(request).modify(request.ctx.user_id, **data)
+    user = await _service(request).modify(request.ctx.user_id,
+                                          keep_session=request.ctx.session.sid, **data)
     return ok(user=user_view.dump(user))
 
 
 @account.post('/send/mobile/verify/code')
+@documented('Send a verify code to a mobile number.', body=mobile_code_request,
+            data={'verifyCode': nullable(str)}, errors=(429,),
+            description='`verifyCode` echoes the code only where the server is '
+                        'configured to (development); null otherwise.')
 async def send_mobile_code(request: Request):
     data = json_body(request, mobile_code_request)
     code = await _service(request).send_code(data['type'], VerifyChannel.MOBILE,
-                                             data['mobile'])
+                                             data['mobile'], client_ip(request))
     return ok(verifyCode=code)
 
 
 @account.post('/send/email/verify/code')
+@documented('Send a verify code to an email address.', body=email_code_request,
+            data={'verifyCode': nullable(str)}, errors=(429,),
+            description='`verifyCode` echoes the code only where the server is '
+                        'configured to (development); null otherwise.')
 async def send_email_code(request: Request):
     data = json_body(request, email_code_request)
     code = await _service(request).send_code(data['type'], VerifyChannel.EMAIL,
-                                             data['email'])
+                                             data['email'], client_ip(request))
     return ok(verifyCode=code)

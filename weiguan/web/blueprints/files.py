@@ -13,6 +13,7 @@ from sanic.response.convenience import validate_file
 
 from ...entities import requests
 from ...services.storage import Download
+from ..openapi import documented
 from ..params import query
 
 files = Blueprint('files', url_prefix='/files')
@@ -21,9 +22,27 @@ process_query = requests.ProcessQuery()
 STREAM_FROM = 1024 * 1024  # larger files are streamed, not read into memory
 CHUNK_SIZE = 256 * 1024
 IMMUTABLE = 'public, max-age=31536000, immutable'  # names are never reused
+_BYTES = {'*/*': {'schema': {'type': 'string', 'format': 'binary'}}}
+DOWNLOAD_RESPONSES = {
+    '200': {'description': 'The bytes; images and videos inline, others as attachment.',
+            'content': _BYTES},
+    '206': {'description': 'The requested byte range.', 'content': _BYTES},
+    '304': {'description': 'Not modified since If-Modified-Since.'}}
+DOWNLOAD_PARAMETERS = [
+    {'in': 'path', 'name': 'bucket', 'required': True, 'schema': {'type': 'string'},
+     'description': 'The bucket of the file.'},
+    {'in': 'path', 'name': 'path', 'required': True, 'schema': {'type': 'string'},
+     'description': 'The rest of its url: the path prefix (may hold `/`) and the name.'},
+    {'in': 'header', 'name': 'Range', 'schema': {'type': 'string'},
+     'description': 'A byte range, e.g. `bytes=0-1023` (video players seek with it).'},
+    {'in': 'header', 'name': 'If-Modified-Since', 'schema': {'type': 'string'},
+     'description': 'An HTTP date; 304 when the file is not newer.'}]
 
 
 @files.get('/<location:path>', ctx_no_session=True)
+@documented('The bytes of a file (its `url`), or a thumbnail of an image.',
+            query=process_query, errors=(404,), responses=DOWNLOAD_RESPONSES,
+            parameters=DOWNLOAD_PARAMETERS, path='/files/{bucket}/{path}')
 async def download(request: Request, location: str):
     data = query(request, process_query)
     found = await request.app.ctx.services.storage_service.download(location,
@@ -32,14 +51,16 @@ async def download(request: Request, location: str):
 
 
 def _byte_range(request: Request, stats: os.stat_result) -> ContentRangeHandler | None:
-    """The requested byte range (video players seek with them), clipped to the file."""
+    """The requested byte range (video players seek with them), clipped to the file:
+    a suffix longer than the file is the whole file (Sanic would seek before its
+    start), an end past it the last byte."""
     try:
         byte_range = ContentRangeHandler(request, stats)
     except HeaderNotFound:
         return None
-    if byte_range.end >= byte_range.total:
-        byte_range.end = byte_range.total - 1
-        byte_range.size = byte_range.end - byte_range.start + 1
+    byte_range.start = max(0, byte_range.start)
+    byte_range.end = min(byte_range.end, byte_range.total - 1)
+    byte_range.size = byte_range.end - byte_range.start + 1
     return byte_range
 
 

@@ -1,7 +1,9 @@
 from orjson import dumps
 from sanic import Blueprint, Request
 
+from ...entities.errors import Unavailable
 from ..guards import current_user_id
+from ..openapi import documented
 
 message = Blueprint('message', url_prefix='/message')
 
@@ -11,11 +13,23 @@ def _text(frame: dict) -> str:
 
 
 @message.websocket('/ws')
+@documented('The message WebSocket (a GET upgraded to a WebSocket).', errors=(400,),
+            responses={'101': {'description': 'Switching Protocols: JSON text frames '
+                                               'follow (Message of API.md).'}},
+            description='Open it with the session cookie. Logged out: one `normal` '
+                        'message of level `error`, then the server closes. A GET that '
+                        'is not a WebSocket handshake answers 400.')
 async def socket(request: Request, ws):
     """Welcome, echo every text frame, and carry the user's notify messages
     (delivered by the SocketHub from the broker) until the client closes."""
     messages = request.app.ctx.services.message_service
-    user = await request.app.ctx.services.account_service.profile(current_user_id(request))
+    try:
+        user = await request.app.ctx.services.account_service.profile(
+            current_user_id(request))
+    except Unavailable:  # the database is down: say so, as an HTTP request would
+        await ws.send(_text(messages.unavailable()))
+        await ws.close(code=1013)  # try again later
+        return
     if user is None:
         await ws.send(_text(messages.not_logged_in()))
         await ws.close()

@@ -5,6 +5,7 @@ from ...entities.views import file_view, files_view
 from ...services.storage import Upload
 from ..envelope import ok
 from ..guards import login_required
+from ..openapi import documented
 from ..params import query
 
 storage = Blueprint('storage', url_prefix='/storage')
@@ -18,6 +19,8 @@ def _service(request: Request):
 
 
 @storage.post('/upload')
+@documented('Upload 1 to UPLOAD_FILE_MAX_NUMBER files.', form=upload_form,
+            data={'files': files_view}, errors=(413, 429))
 @login_required
 async def upload(request: Request):
     """Multipart: fields region, bucket, path; the files under the name `files`. The
@@ -30,6 +33,7 @@ async def upload(request: Request):
 
 
 @storage.get('/file/info')
+@documented('A file.', query=file_id_query, data={'file': file_view}, errors=(404,))
 @login_required
 async def file_info(request: Request):
     data = query(request, file_id_query)

@@ -5,13 +5,14 @@ from ...entities import requests
 from ...entities.views import user_view, users_view
 from ..envelope import ok
 from ..guards import login_required
+from ..openapi import documented
+from ..pages import user_list_page, user_list_query
 from ..params import json_body, query
 
 user = Blueprint('user', url_prefix='/user')
 
 user_id_query = requests.UserIdQuery()
 follow_request = requests.FollowRequest()
-user_list_query = requests.UserListQuery()
 
 
 def _service(request: Request):
@@ -19,6 +20,8 @@ def _service(request: Request):
 
 
 @user.get('/info')
+@documented('A user.', query=user_id_query, data={'user': user_view}, errors=(404,),
+            either=('id', 'userId'))
 @login_required
 async def info(request: Request):
     data = query(request, user_id_query)
@@ -27,6 +30,8 @@ async def info(request: Request):
 
 
 @user.post('/follow')
+@documented('Follow a user.', body=follow_request, refusals=('fail', 'duplicate'),
+            errors=(404,), either=('followingId', 'userId'))
 @login_required
 async def follow(request: Request):
     data = json_body(request, follow_request)
@@ -35,6 +40,8 @@ async def follow(request: Request):
 
 
 @user.post('/unfollow')
+@documented('Stop following a user (ok when not following).', body=follow_request,
+            errors=(404,), either=('followingId', 'userId'))
 @login_required
 async def unfollow(request: Request):
     data = json_body(request, follow_request)
@@ -43,20 +50,16 @@ async def unfollow(request: Request):
 
 
 @user.get('/followings')
+@documented('The users a user (default: me) follows, newest follow first.',
+            query=user_list_query, data={'users': users_view, 'total': int}, errors=(404,))
 @login_required
 async def followings(request: Request):
-    data = query(request, user_list_query)
-    users, total = await _service(request).followings(
-        data['user_id'] or request.ctx.user_id, request.ctx.user_id,
-        data['limit'], data['offset'])
-    return ok(users=users_view.dump(users), total=total)
+    return await user_list_page(request, _service(request).followings, 'users', users_view)
 
 
 @user.get('/followers')
+@documented('The followers of a user (default: me), newest follow first.',
+            query=user_list_query, data={'users': users_view, 'total': int}, errors=(404,))
 @login_required
 async def followers(request: Request):
-    data = query(request, user_list_query)
-    users, total = await _service(request).followers(
-        data['user_id'] or request.ctx.user_id, request.ctx.user_id,
-        data['limit'], data['offset'])
-    return ok(users=users_view.dump(users), total=total)
+    return await user_list_page(request, _service(request).followers, 'users', users_view)
