@@ -145,3 +145,27 @@ def fast_passwords(container):
     container.hasher.override(providers.Object(Argon2Hasher(cheap)))
     yield
     container.hasher.reset_override()
+
+
+BUG_DETAIL = 'SELECT password FROM user -- password=hunter2 at /srv/internal.py'
+
+
+def _broken_blueprint():
+    from sanic import Blueprint
+    broken = Blueprint(f'broken_{next(_app_names)}')
+
+    @broken.get('/broken')
+    async def fails(request):
+        raise RuntimeError(BUG_DETAIL)
+    return broken
+
+
+@pytest.fixture
+async def broken_server(request, tmp_path, monkeypatch):
+    """A server with one extra route, /broken, whose handler raises an error naming
+    SQL and a secret; DEBUG comes from the (indirect) param."""
+    from weiguan.web import app as web_app
+    monkeypatch.setattr(web_app, 'BLUEPRINTS', web_app.BLUEPRINTS + (_broken_blueprint(),))
+    handle, server = await start_server(test_config(tmp_path, DEBUG=request.param))
+    yield server
+    await stop_server(handle)

@@ -4,9 +4,7 @@ import os
 import signal
 import subprocess
 import sys
-from contextlib import asynccontextmanager
 
-import pytest
 
 from weiguan.cli.commands.schedule import ScheduleCommand
 from weiguan.dependencies.locks import NoJobLocks, RedisJobLocks

@@ -4,16 +4,13 @@ trace or SQL unless DEBUG is on: from a handler, from before routing, from the
 session middleware, from a WebSocket handler."""
 import asyncio
 import io
-import itertools
 
 import httpx
 import orjson
 import pytest
 import websockets
 from PIL import Image
-from sanic import Blueprint
 
-from weiguan.web import app as web_app
 from weiguan.web.sessions import new_sid
 
 from .conftest import start_server, stop_server
@@ -24,7 +21,6 @@ SECURITY = {'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY',
             'referrer-policy': 'no-referrer'}
 STRICT_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
 LEAKS = (b'Traceback', b'File "', b'sqlalchemy', b'SELECT', b'Error while handling')
-_names = itertools.count()
 
 
 def assert_secured(response: httpx.Response) -> None:
@@ -112,23 +108,6 @@ async def test_requests_refused_before_routing_leak_nothing(server, request_byte
 
 
 # --- bugs, in handlers and in the session middleware ---------------------------------
-
-def _broken_blueprint() -> Blueprint:
-    broken = Blueprint(f'broken_security_{next(_names)}')
-
-    @broken.get('/broken')
-    async def fails(request):
-        raise RuntimeError('SELECT password FROM user -- at /srv/internal.py')
-    return broken
-
-
-@pytest.fixture
-async def broken_server(request, tmp_path, monkeypatch):
-    monkeypatch.setattr(web_app, 'BLUEPRINTS', web_app.BLUEPRINTS + (_broken_blueprint(),))
-    handle, server = await start_server(make_config(tmp_path, DEBUG=request.param))
-    yield server
-    await stop_server(handle)
-
 
 @pytest.mark.parametrize('broken_server', [False], indirect=True)
 async def test_a_500_leaks_nothing_and_carries_the_headers(broken_server):
