@@ -91,3 +91,15 @@ async def test_reconcile_one_id_and_chunking(container):
     row = await service.reconcile_post(first_posts[1])
     assert row['like_count'] == 7
     assert await service.reconcile_user(999) is None
+
+
+async def test_reconcile_of_an_empty_source_removes_orphans_once(container):
+    database = await container.database()
+    async with database.transaction() as conn:
+        await conn.execute(tables.user_stat.insert().values(
+            user_id=5, post_count=2, created_at=utcnow(), updated_at=utcnow()))
+    service = await container.stat_service()
+    seen = []
+    assert await service.reconcile_users(progress=lambda *p: seen.append(p)) == 1
+    assert await user_stats(database) == {}
+    assert seen == [(1, 1)]  # one pass over the whole id range

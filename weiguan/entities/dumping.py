@@ -32,8 +32,7 @@ def _scalar(field: fields.Field) -> Callable | None:
 def _value_dumper(field: fields.Field) -> Callable | None:
     """A function for one value of the field (None: the value is kept as it is)."""
     if isinstance(field, fields.Nested):
-        nested = compile_dumper(field.schema)
-        return nested
+        return compile_dumper(field.schema)
     if isinstance(field, fields.List):
         inner = _value_dumper(field.inner)
         if inner is None:
@@ -44,6 +43,14 @@ def _value_dumper(field: fields.Field) -> Callable | None:
 
 def compile_dumper(schema: Schema) -> Dumper:
     """A function giving what `schema.dump(obj)` gives, for dict-like objects."""
+    dump_one = _compile_one(schema)
+    if schema.many:
+        return lambda objs: [dump_one(obj) for obj in objs]
+    return dump_one
+
+
+def _compile_one(schema: Schema) -> Dumper:
+    """The dump of one object, whatever the schema's `many`."""
     plan = []
     for name, field in schema.dump_fields.items():
         default = field.dump_default
@@ -61,8 +68,6 @@ def compile_dumper(schema: Schema) -> Dumper:
             out[key] = value if value is None or convert is None else convert(value)
         return out
 
-    if schema.many:
-        return lambda objs: [dump_one(obj) for obj in objs]
     return dump_one
 
 
@@ -72,9 +77,7 @@ class CompiledDumpSchema(Schema):
     def dump(self, obj: Any, *, many: bool | None = None) -> Any:
         dumper = self.__dict__.get('_dump_one')
         if dumper is None:
-            many_before, self.many = self.many, False
-            dumper = self._dump_one = compile_dumper(self)
-            self.many = many_before
+            dumper = self._dump_one = _compile_one(self)
         if self.many if many is None else many:
             return [dumper(item) for item in obj]
         return dumper(obj)

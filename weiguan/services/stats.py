@@ -14,7 +14,7 @@ class StatService:
         self.chunk = chunk
 
     async def _all(self, id_range, reconcile, progress: Progress | None) -> int:
-        low, high = await id_range()
+        low, high = await id_range()  # (0, 0) for an empty table: one chunk, 1..MAX_ID
         repaired = 0
         for start in range(low, high + 1, self.chunk):
             end = min(start + self.chunk - 1, high)
@@ -23,8 +23,6 @@ class StatService:
                                         MAX_ID if end == high else end)
             if progress:
                 progress(end - low + 1, high - low + 1)
-        if high == 0:
-            repaired += await reconcile(1, MAX_ID)  # no source rows: only orphans
         return repaired
 
     async def reconcile_users(self, progress: Progress | None = None) -> int:
