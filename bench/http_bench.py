@@ -225,6 +225,31 @@ def run_wrk(name: str, url: str, script: str, env: dict, duration: int,
     return Result(name, rps, p50, p99, errors, non_2xx)
 
 
+PROFILE_RATE = 250  # samples per second
+
+
+def start_profile(server: Process, name: str, duration: int) -> tuple:
+    """py-spy sampling the server's main thread for the scenario's run (less a
+    second at each end), as collapsed stacks."""
+    output = os.path.join(tempfile.gettempdir(), f'weiguan-profile-{os.getpid()}.txt')
+    spy = subprocess.Popen(
+        [shutil.which('py-spy') or os.path.join(os.path.dirname(PYTHON), 'py-spy'),
+         'record', '--pid', str(server.popen.pid), '--duration', str(max(1, duration - 2)),
+         '--rate', str(PROFILE_RATE), '--format', 'raw', '--output', output, '--nonblocking'],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1)
+    return spy, output, name, max(1, duration - 2)
+
+
+def finish_profile(spy: tuple, rps: float) -> str:
+    from profile_summary import summary
+    process, output, name, seconds = spy
+    process.wait(timeout=120)
+    with open(output) as f:
+        return f'-- profile of {name} --\n' + summary(f.read().splitlines(), rps, seconds,
+                                                      PROFILE_RATE)
+
+
 def upload_body() -> tuple[bytes, str]:
     from PIL import Image
     image = io.BytesIO()
@@ -285,6 +310,10 @@ def main() -> None:
     parser.add_argument('--connections', type=int, default=32)
     parser.add_argument('--only', help='run only the scenarios whose name contains this')
     parser.add_argument('--no-scaling', action='store_true', help='skip the 2-worker run')
+    parser.add_argument('--profile', action='store_true',
+                        help='sample the server with py-spy during each scenario of the '
+                             'first pass and print where its CPU went (the figures are '
+                             'then not written: sampling slows the server)')
     args = parser.parse_args()
     ensure_wrk()
     from weiguan.config import load_config
@@ -336,8 +365,12 @@ def main() -> None:
                 for name, script, env in scenarios(cookies, body_file, content_type):
                     if args.only and args.only not in name:
                         continue
+                    spy = (start_profile(server, name, args.duration)
+                           if args.profile and run == 1 and workers == 1 else None)
                     result = run_wrk(name, server.url + '/', script, env, args.duration,
                                      args.connections)
+                    if spy:
+                        print(finish_profile(spy, result.rps), flush=True)
                     results.append(result)
                     print(f'{label}, pass {run}: {name}: {result.rps:,.0f} req/s, '
                           f'p99 {result.p99_ms:.1f} ms, errors {result.errors}, '
@@ -358,6 +391,8 @@ def main() -> None:
     shutil.rmtree(data_path, ignore_errors=True)
     text = '\n'.join(report)
     print('\n' + text)
+    if args.profile:
+        return
     path = os.path.join(ROOT, 'bench', 'results', f'{datetime.date.today()}.md')
     with open(path, 'w') as f:
         f.write(text + '\n')

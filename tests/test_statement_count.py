@@ -35,27 +35,32 @@ async def seeded(server, make_client):
 
 
 class StatementCounter:
-    """Statements sent on any of the database's engines (writes and reads)."""
+    """Statements sent through the engine, and prepared reads sent on the read pool
+    (MySQL: those bypass the engine)."""
 
-    def __init__(self, *engines):
+    def __init__(self, database, monkeypatch):
         self.count = 0
-        self.engines = set(engines)
-        for engine in self.engines:
-            sa.event.listen(engine, 'before_cursor_execute', self._count)
+        self.engine = database.engine.sync_engine
+        sa.event.listen(self.engine, 'before_cursor_execute', self._count)
+        if database.read_pool is not None:
+            fetch_all = database.fetch_all
+
+            async def counted(*args, **kwargs):
+                self._count()
+                return await fetch_all(*args, **kwargs)
+            monkeypatch.setattr(database, 'fetch_all', counted)
 
     def _count(self, *args):
         self.count += 1
 
     def close(self):
-        for engine in self.engines:
-            sa.event.remove(engine, 'before_cursor_execute', self._count)
+        sa.event.remove(self.engine, 'before_cursor_execute', self._count)
 
 
 @pytest.fixture
-async def counter(server):
+async def counter(server, monkeypatch):
     [database] = await provided(server.container, 'database')
-    counter = StatementCounter(database.engine.sync_engine,
-                               database.read_engine.sync_engine)
+    counter = StatementCounter(database, monkeypatch)
     yield counter
     counter.close()
 

@@ -10,6 +10,7 @@ from sanic.handlers import ErrorHandler
 
 from ..entities import messages
 from ..entities.errors import AppError, InvalidParam, TooManyRequests
+from .responses import EnvelopeResponse
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +30,8 @@ def envelope(code: str = 'ok', message: str = '', data: dict | None = None,
              headers: dict | None = None) -> HTTPResponse:
     body = orjson.dumps({'code': code, 'message': message,
                          'data': {} if data is None else data})
-    return HTTPResponse(body, status=STATUS[code], headers=headers,
-                        content_type='application/json')
+    return EnvelopeResponse(body, status=STATUS[code], headers=headers,
+                            content_type='application/json')
 
 
 def ok(**data) -> HTTPResponse:

@@ -3,9 +3,15 @@ from typing import Any, Iterable
 import sqlalchemy as sa
 
 from ..database import Database
+from ..prepared import Prepared
 
 
 IDS = sa.bindparam('ids', expanding=True)
+
+
+def param(name: str) -> sa.BindParameter:
+    """A named parameter of a prepared statement (values come at execution)."""
+    return sa.bindparam(name, type_=sa.Integer)
 
 
 def row_dict(row: Any) -> dict | None:
@@ -14,33 +20,27 @@ def row_dict(row: Any) -> dict | None:
 
 class Repository:
     table: sa.Table
+    BY_ID: Prepared
+    BY_IDS: Prepared
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if 'table' in cls.__dict__:  # each table's reads by id, prepared once
+            cls.BY_ID = Prepared(cls.table.select().where(cls.table.c.id == param('id')))
+            cls.BY_IDS = Prepared(cls.table.select().where(cls.table.c.id.in_(IDS)))
 
     def __init__(self, db: Database):
         self.db = db
 
     async def get(self, id: int) -> dict | None:
-        async with self.db.connection() as conn:
-            result = await conn.execute(self.table.select().where(self.table.c.id == id))
-            return row_dict(result.mappings().first())
+        return await self.db.fetch_one(self.BY_ID, id=id)
 
     async def get_many(self, ids: Iterable[int]) -> dict[int, dict]:
         """Rows by id, in one statement."""
         ids = {i for i in ids if i is not None}
         if not ids:
             return {}
-        async with self.db.connection() as conn:
-            result = await conn.execute(self._by_ids(), {'ids': list(ids)})
-            return {row['id']: dict(row) for row in result.mappings()}
-
-    @classmethod
-    def _by_ids(cls) -> sa.Select:
-        # Built once per class: SQLAlchemy memoizes a statement's cache key, so a
-        # reused statement skips construction and key generation on every call.
-        statement = cls.__dict__.get('_by_ids_statement')
-        if statement is None:
-            statement = cls.table.select().where(cls.table.c.id.in_(IDS))
-            cls._by_ids_statement = statement
-        return statement
+        return {row['id']: row for row in await self.db.fetch_all(self.BY_IDS, ids=list(ids))}
 
     async def _insert(self, conn, **values: Any) -> dict:
         result = await conn.execute(self.table.insert().values(**values))

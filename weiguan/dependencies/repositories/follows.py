@@ -2,12 +2,21 @@ import sqlalchemy as sa
 
 from .. import tables
 from . import counters
-from .base import IDS, Repository
+from ..prepared import Prepared
+from .base import IDS, Repository, param
 
-
-FOLLOWING_AMONG = sa.select(tables.user_follow.c.following_id).where(
-    tables.user_follow.c.user_id == sa.bindparam('user_id'),
-    tables.user_follow.c.following_id.in_(IDS))
+follow = tables.user_follow
+FOLLOWING_AMONG = Prepared(sa.select(follow.c.following_id).where(
+    follow.c.user_id == param('user_id'), follow.c.following_id.in_(IDS)))
+# newest follow first
+FOLLOWINGS = Prepared(sa.select(follow.c.following_id.label('id'))
+                      .where(follow.c.user_id == param('user_id'))
+                      .order_by(follow.c.id.desc()).limit(param('limit'))
+                      .offset(param('offset')))
+FOLLOWERS = Prepared(sa.select(follow.c.user_id.label('id'))
+                     .where(follow.c.following_id == param('user_id'))
+                     .order_by(follow.c.id.desc()).limit(param('limit'))
+                     .offset(param('offset')))
 
 
 class FollowRepository(Repository):
@@ -18,10 +27,8 @@ class FollowRepository(Repository):
         ids = {i for i in ids if i is not None}
         if not ids:
             return set()
-        async with self.db.connection() as conn:
-            result = await conn.execute(FOLLOWING_AMONG, {'user_id': user_id,
-                                                          'ids': list(ids)})
-            return set(result.scalars())
+        rows = await self.db.fetch_all(FOLLOWING_AMONG, user_id=user_id, ids=list(ids))
+        return {row['following_id'] for row in rows}
 
     async def follow(self, user_id: int, following_id: int) -> bool:
         """Record the follow and count it. False when `following_id` names no user;
@@ -53,16 +60,14 @@ class FollowRepository(Repository):
 
     async def followings(self, user_id: int, limit: int, offset: int) -> list[int]:
         """Ids of the users `user_id` follows, newest follow first."""
-        t = self.table
-        return await self._ids(sa.select(t.c.following_id).where(t.c.user_id == user_id)
-                               .order_by(t.c.id.desc()).limit(limit).offset(offset))
+        return await self._ids(FOLLOWINGS, user_id, limit, offset)
 
     async def followers(self, user_id: int, limit: int, offset: int) -> list[int]:
         """Ids of the users following `user_id`, newest follow first."""
-        t = self.table
-        return await self._ids(sa.select(t.c.user_id).where(t.c.following_id == user_id)
-                               .order_by(t.c.id.desc()).limit(limit).offset(offset))
+        return await self._ids(FOLLOWERS, user_id, limit, offset)
 
-    async def _ids(self, query) -> list[int]:
-        async with self.db.connection() as conn:
-            return list((await conn.execute(query)).scalars())
+    async def _ids(self, prepared: Prepared, user_id: int, limit: int,
+                   offset: int) -> list[int]:
+        rows = await self.db.fetch_all(prepared, user_id=user_id, limit=limit,
+                                       offset=offset)
+        return [row['id'] for row in rows]

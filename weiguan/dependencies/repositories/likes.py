@@ -2,13 +2,14 @@ import sqlalchemy as sa
 
 from .. import tables
 from . import counters
-from .base import IDS, Repository
+from ..prepared import Prepared
+from .base import IDS, Repository, param
 
 post, post_like = tables.post, tables.post_like
 
 
-LIKED_AMONG = sa.select(post_like.c.post_id).where(
-    post_like.c.user_id == sa.bindparam('user_id'), post_like.c.post_id.in_(IDS))
+LIKED_AMONG = Prepared(sa.select(post_like.c.post_id).where(
+    post_like.c.user_id == param('user_id'), post_like.c.post_id.in_(IDS)))
 
 
 class LikeRepository(Repository):
@@ -46,7 +47,5 @@ class LikeRepository(Repository):
         post_ids = {i for i in post_ids if i is not None}
         if not post_ids:
             return set()
-        async with self.db.connection() as conn:
-            result = await conn.execute(LIKED_AMONG, {'user_id': user_id,
-                                                      'ids': list(post_ids)})
-            return set(result.scalars())
+        rows = await self.db.fetch_all(LIKED_AMONG, user_id=user_id, ids=list(post_ids))
+        return {row['post_id'] for row in rows}

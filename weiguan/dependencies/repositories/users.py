@@ -4,6 +4,7 @@ import sqlalchemy as sa
 
 from ...entities.errors import Duplicate
 from .. import tables
+from ..prepared import Prepared
 from .base import IDS, Repository, row_dict
 
 UNIQUE_FIELDS = ('username', 'mobile', 'email')
@@ -48,10 +49,7 @@ class UserRepository(Repository):
             raise
 
     async def find_by(self, field: str, value: str) -> dict | None:
-        async with self.db.connection() as conn:
-            result = await conn.execute(
-                self.table.select().where(self.table.c[field] == value))
-            return row_dict(result.mappings().first())
+        return await self.db.fetch_one(FIND_BY[field], value=value)
 
     async def get_many_with_stats(self, ids) -> dict[int, dict]:
         """Users by id, each with its stat row under 'stat' and its avatar file row
@@ -59,33 +57,24 @@ class UserRepository(Repository):
         ids = {i for i in ids if i is not None}
         if not ids:
             return {}
-        async with self.db.connection() as conn:
-            rows = (await conn.execute(PROFILES_BY_IDS, {'ids': list(ids)})).mappings()
-            return {row['id']: split_prefixed(row, 'stat_', 'avatar__') for row in rows}
+        rows = await self.db.fetch_all(PROFILES_BY_IDS, ids=list(ids))
+        return {row['id']: row for row in rows}
 
+
+FIND_BY = {field: Prepared(tables.user.select().where(
+    tables.user.c[field] == sa.bindparam('value', type_=tables.user.c[field].type)))
+    for field in UNIQUE_FIELDS}
 
 _avatar = tables.file.alias('avatar')
-PROFILES = (sa.select(tables.user, *[c.label(f'stat_{c.name}') for c in tables.user_stat.c],
+# No password hash: every column read costs parsing in the driver, and profiles are
+# read on nearly every request.
+PROFILES = (sa.select(*[c for c in tables.user.c if c.name != 'password'],
+                      *[c.label(f'stat_{c.name}') for c in tables.user_stat.c],
                       *[c.label(f'avatar__{c.name}') for c in _avatar.c])
             .select_from(tables.user
                          .outerjoin(tables.user_stat,
                                     tables.user_stat.c.user_id == tables.user.c.id)
                          .outerjoin(_avatar, _avatar.c.id == tables.user.c.avatar_id)))
-PROFILES_BY_IDS = PROFILES.where(tables.user.c.id.in_(IDS))
+PROFILES_BY_IDS = Prepared(PROFILES.where(tables.user.c.id.in_(IDS)),
+                           nest=('stat_', 'avatar__'))
 
-
-def split_prefixed(row, *prefixes: str) -> dict:
-    """Take the joined columns named prefix+x out of the row into nested dicts, one
-    per prefix (None when the outer join found nothing)."""
-    own = {}
-    nested = {prefix: {} for prefix in prefixes}
-    for key, value in row.items():
-        for prefix in prefixes:
-            if key.startswith(prefix):
-                nested[prefix][key[len(prefix):]] = value
-                break
-        else:
-            own[key] = value
-    for prefix, values in nested.items():
-        own[prefix.rstrip('_')] = values if values.get('id') is not None else None
-    return own
