@@ -12,7 +12,7 @@ from dependency_injector import containers, providers
 from .cli.commands.model import ModelCommand
 from .cli.commands.schedule import ScheduleCommand
 from .config import thumb_path, upload_path
-from .dependencies.database import Database, create_engine, create_read_pool
+from .dependencies.database import Database, create_engine, create_driver_pool
 from .dependencies.kv import MemoryStore, RedisStore, create_redis
 from .dependencies.locks import NoJobLocks, RedisJobLocks
 from .dependencies.media import MediaInspector
@@ -44,8 +44,9 @@ from .services.verify_codes import VerifyCodeService
 async def init_database(url: str, pool_size: int, max_overflow: int,
                         timeout: int = 0) -> AsyncIterator[Database]:
     engine = create_engine(url, pool_size, max_overflow)
-    database = Database(engine, await create_read_pool(engine, pool_size + max_overflow),
-                        timeout)
+    size = pool_size + max_overflow
+    database = Database(engine, await create_driver_pool(engine, size),
+                        await create_driver_pool(engine, size, autocommit=False), timeout)
     yield database
     await database.dispose()
 

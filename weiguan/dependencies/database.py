@@ -54,17 +54,55 @@ def _utc_datetime(text: str) -> datetime | str:
 DRIVER_CONVERTED = (UTCDateTime,)
 
 
-async def create_read_pool(engine: AsyncEngine, size: int = 20) -> aiomysql.Pool | None:
-    """MySQL only: aiomysql's own pool of autocommit connections for the prepared
-    reads (prepared.py), which then cost one round trip (no BEGIN, no ROLLBACK) and
-    see the latest commits. Connection arguments are the engine's, from its URL."""
+async def create_driver_pool(engine: AsyncEngine, size: int = 20,
+                             autocommit: bool = True) -> aiomysql.Pool | None:
+    """MySQL only: aiomysql's own pool for prepared statements (prepared.py).
+    Autocommit for reads, which then cost one round trip (no BEGIN, no ROLLBACK)
+    and see the latest commits; without, for prepared transactions. Connection
+    arguments are the engine's, from its URL."""
     if engine.dialect.name != 'mysql':
         return None
     _, params = engine.dialect.create_connect_args(engine.url)
     conv = {**conversions, FIELD_TYPE.DATETIME: _utc_datetime}
-    return await aiomysql.create_pool(minsize=0, maxsize=size, autocommit=True,
+    return await aiomysql.create_pool(minsize=0, maxsize=size, autocommit=autocommit,
                                       pool_recycle=3600, connect_timeout=5, conv=conv,
                                       **params)
+
+
+def _intact(error: BaseException) -> bool:
+    """Whether the connection is still in step after the error: the server refused
+    a statement (a duplicate key), or the caller's own code raised."""
+    broken = (pymysql.err.OperationalError, pymysql.err.InterfaceError, OSError,
+              asyncio.CancelledError)
+    return isinstance(error, Exception) and not isinstance(error, broken)
+
+
+class EngineStatements:
+    """Prepared statements run on a SQLAlchemy connection (SQLite, or inside an
+    engine transaction)."""
+
+    def __init__(self, conn: AsyncConnection):
+        self.conn = conn
+
+    async def run(self, prepared: Prepared, **params) -> int:
+        return (await self.conn.execute(prepared.statement, params)).rowcount
+
+
+class DriverStatements:
+    """Prepared statements run on a driver connection."""
+
+    def __init__(self, conn: aiomysql.Connection, dialect):
+        self.conn = conn
+        self.dialect = dialect
+
+    async def run(self, prepared: Prepared, **params) -> int:
+        sql, args = prepared.plan(self.dialect, DRIVER_CONVERTED).arguments(params)
+        cursor = await self.conn.cursor()
+        await cursor.execute(sql, args)
+        return cursor.rowcount
+
+
+Statements = EngineStatements | DriverStatements
 
 
 def _translate(error: Exception) -> Exception | None:
@@ -95,9 +133,10 @@ class Database:
     """Transactions and connections on the engine, with errors translated."""
 
     def __init__(self, engine: AsyncEngine, read_pool: aiomysql.Pool | None = None,
-                 timeout: float | None = None):
+                 write_pool: aiomysql.Pool | None = None, timeout: float | None = None):
         self.engine = engine
         self.read_pool = read_pool
+        self.write_pool = write_pool
         self.dialect = engine.dialect.name  # 'mysql' or 'sqlite'
         # The deadline of one block, connecting included: aiomysql has no read timeout,
         # so a partitioned or frozen server would hold a request forever. A local
@@ -150,27 +189,53 @@ class Database:
                 return prepared.shape.dicts(result)
         plan = prepared.plan(self.engine.dialect, DRIVER_CONVERTED)
         sql, args = plan.arguments(params)
+        async with self._driver(self.read_pool) as conn:
+            cursor = await conn.cursor()
+            await cursor.execute(sql, args)
+            rows = await cursor.fetchall()
+        return prepared.shape.dicts(rows, plan.result_processors)
+
+    @asynccontextmanager
+    async def prepared_transaction(self) -> AsyncIterator['Statements']:
+        """One transaction of prepared statements (`run` gives each one's row count):
+        committed when the block ends, rolled back on any error. On MySQL it runs on
+        the driver, like fetch_all; a like costs a third less CPU that way."""
+        if self.write_pool is None:
+            async with self.transaction() as conn:
+                yield EngineStatements(conn)
+            return
+        async with self._driver(self.write_pool, transaction=True) as conn:
+            yield DriverStatements(conn, self.engine.dialect)
+
+    @asynccontextmanager
+    async def _driver(self, pool: aiomysql.Pool, transaction: bool = False):
+        """A connection of one of the driver pools for the block, within the
+        deadline, with errors translated as for the engine. A connection that may
+        be mid-query (lost, cancelled) is closed, never reused."""
         try:
             async with asyncio.timeout(self.timeout):
-                conn = await self.read_pool.acquire()
+                conn = await pool.acquire()
                 try:
-                    cursor = await conn.cursor()
-                    await cursor.execute(sql, args)
-                    rows = await cursor.fetchall()
-                except BaseException:
-                    conn.close()  # mid-query (cancelled, lost): not reusable
+                    yield conn
+                    if transaction:
+                        await conn.commit()
+                except BaseException as error:
+                    if _intact(error):
+                        if transaction:
+                            await conn.rollback()
+                    else:
+                        conn.close()
                     raise
                 finally:
-                    self.read_pool.release(conn)
+                    pool.release(conn)
         except Exception as error:
             translated = _translate(error)
             if translated is None:
                 raise
             if isinstance(translated, Unavailable):
                 log.warning('database unavailable: %s', error)
-                await self.read_pool.clear()  # its idle peers likely went the same way
+                await pool.clear()  # its idle peers likely went the same way
             raise translated from error
-        return prepared.shape.dicts(rows, plan.result_processors)
 
     async def fetch_one(self, prepared: Prepared, **params) -> dict | None:
         rows = await self.fetch_all(prepared, **params)
@@ -201,6 +266,7 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
-        if self.read_pool is not None:
-            self.read_pool.close()
-            await self.read_pool.wait_closed()
+        for pool in (self.read_pool, self.write_pool):
+            if pool is not None:
+                pool.close()
+                await pool.wait_closed()

@@ -67,7 +67,7 @@ class Plan:
     parameters into its positional arguments, and the result processors its
     column types need (but those of types the driver already converts)."""
 
-    def __init__(self, statement: sa.Select, dialect, converted: tuple[type, ...]):
+    def __init__(self, statement: sa.Executable, dialect, converted: tuple[type, ...]):
         compiled = statement.compile(dialect=dialect)
         binds = compiled.binds
         self.sql = compiled.string
@@ -83,7 +83,7 @@ class Plan:
             if processor is not None:
                 self.bind_processors[name] = processor
         self.result_processors = []
-        for index, column in enumerate(statement.selected_columns):
+        for index, column in enumerate(getattr(statement, 'selected_columns', ())):
             if isinstance(column.type, converted):
                 continue  # the driver gives these values in their final form
             processor = column.type.dialect_impl(dialect).result_processor(dialect, None)
@@ -109,12 +109,13 @@ class Plan:
 
 
 class Prepared:
-    """A constant read statement (module level: it is compiled once per dialect)
-    and the shape of its rows (see Shape for `nest`)."""
+    """A constant statement (module level: it is compiled once per dialect) and,
+    for a SELECT, the shape of its rows (see Shape for `nest`)."""
 
-    def __init__(self, statement: sa.Select, nest: tuple[str, ...] = ()):
+    def __init__(self, statement: sa.Executable, nest: tuple[str, ...] = ()):
         self.statement = statement
-        self.shape = Shape(list(statement.selected_columns.keys()), nest)
+        columns = getattr(statement, 'selected_columns', None)
+        self.shape = Shape(list(columns.keys()), nest) if columns is not None else None
         self._plans: dict[str, Plan] = {}
 
     def plan(self, dialect, converted: tuple[type, ...] = ()) -> Plan:

@@ -4,6 +4,7 @@ import sqlalchemy as sa
 
 from ..database import Database
 from ..prepared import Prepared
+from ..tables import UTCDateTime
 
 
 IDS = sa.bindparam('ids', expanding=True)
@@ -12,6 +13,11 @@ IDS = sa.bindparam('ids', expanding=True)
 def param(name: str) -> sa.BindParameter:
     """A named parameter of a prepared statement (values come at execution)."""
     return sa.bindparam(name, type_=sa.Integer)
+
+
+# The time a prepared write stamps (created_at, updated_at): given at execution,
+# as the columns' Python-side defaults are not applied to prepared statements.
+NOW = sa.bindparam('now', type_=UTCDateTime)
 
 
 def row_dict(row: Any) -> dict | None:

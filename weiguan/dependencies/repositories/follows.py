@@ -2,6 +2,7 @@ import sqlalchemy as sa
 
 from .. import tables
 from . import counters
+from ..database import EngineStatements
 from ..prepared import Prepared
 from .base import IDS, Repository, param
 
@@ -42,7 +43,7 @@ class FollowRepository(Repository):
                 ['user_id', 'following_id'], target))).rowcount
             if not inserted:
                 return False
-            await counters.add_to_users(self.db, conn, {
+            await counters.add_to_users(EngineStatements(conn), {
                 user_id: {'following_count': 1}, following_id: {'follower_count': 1}})
         return True
 
@@ -54,7 +55,7 @@ class FollowRepository(Repository):
                 t.c.user_id == user_id, t.c.following_id == following_id))).rowcount
             if not deleted:
                 return False
-            await counters.add_to_users(self.db, conn, {
+            await counters.add_to_users(EngineStatements(conn), {
                 user_id: {'following_count': -1}, following_id: {'follower_count': -1}})
         return True
 

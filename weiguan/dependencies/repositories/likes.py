@@ -3,7 +3,7 @@ import sqlalchemy as sa
 from .. import tables
 from . import counters
 from ..prepared import Prepared
-from .base import IDS, Repository, param
+from .base import IDS, NOW, Repository, param
 
 post, post_like = tables.post, tables.post_like
 
@@ -12,34 +12,37 @@ LIKED_AMONG = Prepared(sa.select(post_like.c.post_id).where(
     post_like.c.user_id == param('user_id'), post_like.c.post_id.in_(IDS)))
 
 
+# INSERT ... SELECT with a share lock on the post row: written only if the post
+# exists, and a concurrent delete (which locks that row) waits for this one.
+LIKE = Prepared(post_like.insert().from_select(
+    ['user_id', 'post_id', 'created_at', 'updated_at'],
+    sa.select(param('user_id'), post.c.id, NOW, NOW).where(post.c.id == param('post_id'))
+    .with_for_update(read=True)))
+UNLIKE = Prepared(post_like.delete().where(post_like.c.user_id == param('user_id'),
+                                           post_like.c.post_id == param('post_id')))
+
+
 class LikeRepository(Repository):
     table = post_like
 
     async def like(self, user_id: int, post_id: int) -> bool:
         """Record the like and count it for the post and the liker. False when the
         post does not exist; Duplicate (from the unique index) when liked already."""
-        # INSERT ... SELECT with a share lock on the post row: written only if the post
-        # exists, and a concurrent delete (which locks that row) waits for this one.
-        target = (sa.select(sa.literal(user_id), post.c.id).where(post.c.id == post_id)
-                  .with_for_update(read=True))
-        async with self.db.transaction() as conn:
-            inserted = (await conn.execute(post_like.insert().from_select(
-                ['user_id', 'post_id'], target))).rowcount
-            if not inserted:
+        async with self.db.prepared_transaction() as statements:
+            if not await statements.run(LIKE, user_id=user_id, post_id=post_id,
+                                        now=tables.utcnow()):
                 return False
-            await counters.add_to_post(self.db, conn, post_id, like_count=1)
-            await counters.add_to_user(self.db, conn, user_id, like_count=1)
+            await counters.add_to_post(statements, post_id, like_count=1)
+            await counters.add_to_user(statements, user_id, like_count=1)
         return True
 
     async def unlike(self, user_id: int, post_id: int) -> bool:
         """Remove the like and uncount it; False when there was none."""
-        async with self.db.transaction() as conn:
-            deleted = (await conn.execute(post_like.delete().where(
-                post_like.c.user_id == user_id, post_like.c.post_id == post_id))).rowcount
-            if not deleted:
+        async with self.db.prepared_transaction() as statements:
+            if not await statements.run(UNLIKE, user_id=user_id, post_id=post_id):
                 return False
-            await counters.add_to_post(self.db, conn, post_id, like_count=-1)
-            await counters.add_to_user(self.db, conn, user_id, like_count=-1)
+            await counters.add_to_post(statements, post_id, like_count=-1)
+            await counters.add_to_user(statements, user_id, like_count=-1)
         return True
 
     async def liked_among(self, user_id: int, post_ids) -> set[int]:

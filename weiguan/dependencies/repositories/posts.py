@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 from .. import tables
 from . import counters
+from ..database import EngineStatements
 from ..prepared import Prepared
 from .base import Repository, param
 
@@ -75,7 +76,7 @@ class PostRepository(Repository):
                 video_id=video_id))
             post_id = result.inserted_primary_key[0]
             await conn.execute(post_stat.insert().values(post_id=post_id))
-            await counters.add_to_user(self.db, conn, user_id, post_count=1)
+            await counters.add_to_user(EngineStatements(conn), user_id, post_count=1)
             return await self._one(conn, post_id)
 
     async def get_with_stat(self, id: int) -> dict | None:
@@ -94,7 +95,7 @@ class PostRepository(Repository):
             await counters.uncount_likes_of(conn, id)
             await conn.execute(post_like.delete().where(post_like.c.post_id == id))
             await conn.execute(post_stat.delete().where(post_stat.c.post_id == id))
-            await counters.add_to_user(self.db, conn, user_id, post_count=-1)
+            await counters.add_to_user(EngineStatements(conn), user_id, post_count=-1)
         return True
 
     async def published(self, user_id: int, limit: int, offset: int) -> list[dict]:
