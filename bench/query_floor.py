@@ -38,7 +38,7 @@ async def main(count: int) -> None:
 
     from weiguan.config import load_config
     from weiguan.container import build_container
-    from weiguan.dependencies.repositories.users import PROFILES_BY_IDS
+    from weiguan.dependencies.prepared import Prepared
 
     config = load_config(MYSQL_HOST=os.environ.get('WG_TEST_MYSQL_HOST', '127.0.0.1'),
                          MYSQL_DB='weiguan_bench_http',
@@ -47,51 +47,34 @@ async def main(count: int) -> None:
     await container.init_resources()
     database = await container.database()
     users = await container.users()
+    select_one = Prepared(sa.select(sa.literal(1).label('one')))
 
-    one = sa.select(sa.literal(1))
-    sql_one = 'SELECT 1'
-    profile_sql = str(PROFILES_BY_IDS.compile(
-        dialect=database.engine.dialect,
-        compile_kwargs={'literal_binds': True, 'render_postcompile': True}
-    ) if False else PROFILES_BY_IDS.params(ids=[7]).compile(
-        dialect=database.engine.dialect,
-        compile_kwargs={'literal_binds': True}))
-
-    async def sa_one():
+    async def engine_one():
         async with database.connection() as conn:
-            await conn.execute(one)
+            await conn.execute(select_one.statement)
 
-    async def sa_profile():
-        await users.get_many_with_stats([7])
+    _, params = database.engine.dialect.create_connect_args(database.engine.url)
+    pool = await aiomysql.create_pool(autocommit=True, maxsize=2, **params)
 
-    pool = await aiomysql.create_pool(host=config['MYSQL_HOST'], user=config['MYSQL_USER'],
-                                      password=config['MYSQL_PASSWORD'],
-                                      db=config['MYSQL_DB'], autocommit=True, maxsize=4)
-
-    async def raw(sql):
+    async def bare_one():
         async with pool.acquire() as conn:
             async with conn.cursor() as cursor:
-                await cursor.execute(sql)
-                return await cursor.fetchall()
+                await cursor.execute('SELECT 1')
+                await cursor.fetchall()
 
     redis = aioredis.from_url(config['REDIS_URI'])
-    await redis.set('floor', 'x' * 200)
-
-    results = {
-        'sa_one': await per_op('SQLAlchemy Core: SELECT 1 (checkout + execute)', sa_one, count),
-        'sa_profile': await per_op('SQLAlchemy Core: a user profile row (26 columns)',
-                                   sa_profile, count),
-        'raw_one': await per_op('aiomysql alone: SELECT 1', lambda: raw(sql_one), count),
-        'raw_profile': await per_op('aiomysql alone: the same profile row',
-                                    lambda: raw(profile_sql), count),
-        'redis_get': await per_op('redis-py: GET of a session', lambda: redis.get('floor'),
-                                  count),
-    }
+    await redis.set('floor', 'x' * 120)
+    await per_op('SQLAlchemy engine: SELECT 1 (checkout + execute)', engine_one, count)
+    await per_op('aiomysql alone: SELECT 1', bare_one, count)
+    await per_op('weiguan prepared read: SELECT 1', lambda: database.fetch_all(select_one),
+                 count)
+    await per_op('weiguan prepared read: one user profile (24 columns)',
+                 lambda: users.get_many_with_stats([7]), count)
+    await per_op('redis-py: GET of a session', lambda: redis.get('floor'), count)
     pool.close()
     await pool.wait_closed()
     await redis.aclose()
     await container.shutdown_resources()
-    return results
 
 
 if __name__ == '__main__':

@@ -49,7 +49,9 @@ SETTINGS: dict[str, tuple[type, Any, str]] = {
     'MYSQL_DB': (str, 'weiguan', 'MySQL database'),
     'MYSQL_USER': (str, 'root', 'MySQL user'),
     'MYSQL_PASSWORD': (str, '', 'MySQL password'),
-    'MYSQL_POOL_SIZE': (int, 10, 'connections kept per server process'),
+    'MYSQL_POOL_SIZE': (int, 10, 'connections kept per server process by the engine; '
+                        'the two driver pools (prepared reads, prepared '
+                        'transactions) open up to size + overflow each, on demand'),
     'MYSQL_POOL_MAX_OVERFLOW': (int, 10, 'extra connections allowed under load'),
     'MYSQL_TIMEOUT': (int, 10, 'seconds one database transaction or read may take '
                                'before its request answers 503 (a network partition '

@@ -110,7 +110,9 @@ class Plan:
 
 class Prepared:
     """A constant statement (module level: it is compiled once per dialect) and,
-    for a SELECT, the shape of its rows (see Shape for `nest`)."""
+    for a SELECT, the shape of its rows (see Shape for `nest`). Its parameters are
+    named bindparams; in an INSERT or UPDATE they must not take a column's name
+    (SQLAlchemy reserves those for the VALUES and SET clauses)."""
 
     def __init__(self, statement: sa.Executable, nest: tuple[str, ...] = ()):
         self.statement = statement
