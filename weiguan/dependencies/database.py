@@ -13,7 +13,6 @@ import sqlalchemy as sa
 from pymysql.constants import FIELD_TYPE
 from pymysql.converters import conversions, convert_datetime
 from sqlalchemy import exc
-from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from ..entities.errors import Duplicate, Unavailable
@@ -69,12 +68,15 @@ async def create_driver_pool(engine: AsyncEngine, size: int = 20,
                                       **params)
 
 
+# Errors after which a driver connection may be mid-query: never reused.
+CONNECTION_BROKEN = (pymysql.err.OperationalError, pymysql.err.InterfaceError, OSError,
+                     asyncio.CancelledError)
+
+
 def _intact(error: BaseException) -> bool:
     """Whether the connection is still in step after the error: the server refused
     a statement (a duplicate key), or the caller's own code raised."""
-    broken = (pymysql.err.OperationalError, pymysql.err.InterfaceError, OSError,
-              asyncio.CancelledError)
-    return isinstance(error, Exception) and not isinstance(error, broken)
+    return isinstance(error, Exception) and not isinstance(error, CONNECTION_BROKEN)
 
 
 class EngineStatements:
@@ -86,6 +88,9 @@ class EngineStatements:
 
     async def run(self, prepared: Prepared, **params) -> int:
         return (await self.conn.execute(prepared.statement, params)).rowcount
+
+    async def fetch_all(self, prepared: Prepared, **params) -> list[dict]:
+        return prepared.shape.dicts(await self.conn.execute(prepared.statement, params))
 
 
 class DriverStatements:
@@ -105,7 +110,15 @@ class DriverStatements:
 Statements = EngineStatements | DriverStatements
 
 
+def insert_ignore(table: sa.Table) -> sa.Insert:
+    """INSERT that silently skips a row whose unique key exists (MySQL IGNORE,
+    SQLite OR IGNORE): one statement for both dialects, so it can be prepared."""
+    return (table.insert().prefix_with('IGNORE', dialect='mysql')
+            .prefix_with('OR IGNORE', dialect='sqlite'))
+
+
 def _translate(error: Exception) -> Exception | None:
+    """The product's error for a driver or pool failure; None for any other."""
     if isinstance(error, (exc.IntegrityError, pymysql.err.IntegrityError)):
         return Duplicate()
     if isinstance(error, (pymysql.err.OperationalError, pymysql.err.InterfaceError)):
@@ -117,6 +130,17 @@ def _translate(error: Exception) -> Exception | None:
     if isinstance(error, (OSError, exc.TimeoutError)):  # refused connection, pool wait
         return Unavailable()
     return None
+
+
+def _raise_translated(error: Exception) -> None:
+    """Raise the product's error for `error` (from it), or `error` itself."""
+    translated = _translate(error)
+    if translated is None:
+        raise error
+    if isinstance(translated, Unavailable):
+        log.warning('database unavailable: %s',  # the driver's words, one line
+                    getattr(error, 'orig', None) or error)
+    raise translated from error
 
 
 def _drop(held: list[AsyncConnection]) -> None:
@@ -165,13 +189,7 @@ class Database:
                 finally:
                     drop.cancel()
         except Exception as error:
-            translated = _translate(error)
-            if translated is None:
-                raise
-            if isinstance(translated, Unavailable):
-                log.warning('database unavailable: %s',  # the driver's words, one line
-                            getattr(error, 'orig', None) or error)
-            raise translated from error
+            _raise_translated(error)
 
     def transaction(self):
         """One transaction: committed when the block ends, rolled back on any error."""
@@ -185,8 +203,7 @@ class Database:
         """The rows of a prepared read, as dicts keyed by its selected columns."""
         if self.read_pool is None:
             async with self.connection() as conn:
-                result = await conn.execute(prepared.statement, params)
-                return prepared.shape.dicts(result)
+                return await EngineStatements(conn).fetch_all(prepared, **params)
         plan = prepared.plan(self.engine.dialect, DRIVER_CONVERTED)
         sql, args = plan.arguments(params)
         async with self._driver(self.read_pool) as conn:
@@ -194,6 +211,10 @@ class Database:
             await cursor.execute(sql, args)
             rows = await cursor.fetchall()
         return prepared.shape.dicts(rows, plan.result_processors)
+
+    async def fetch_one(self, prepared: Prepared, **params) -> dict | None:
+        rows = await self.fetch_all(prepared, **params)
+        return rows[0] if rows else None
 
     @asynccontextmanager
     async def prepared_transaction(self) -> AsyncIterator['Statements']:
@@ -229,31 +250,13 @@ class Database:
                 finally:
                     pool.release(conn)
         except Exception as error:
-            translated = _translate(error)
-            if translated is None:
-                raise
-            if isinstance(translated, Unavailable):
-                log.warning('database unavailable: %s', error)
+            if isinstance(_translate(error), Unavailable):
                 await pool.clear()  # its idle peers likely went the same way
-            raise translated from error
-
-    async def fetch_one(self, prepared: Prepared, **params) -> dict | None:
-        rows = await self.fetch_all(prepared, **params)
-        return rows[0] if rows else None
+            _raise_translated(error)
 
     async def ping(self) -> None:
         async with self.transaction() as conn:
             await conn.execute(sa.text('SELECT 1'))
-
-    def insert(self, table: sa.Table):
-        """An INSERT that can take an upsert clause on this dialect."""
-        return (mysql.insert if self.dialect == 'mysql' else sqlite.insert)(table)
-
-    def insert_ignore(self, table: sa.Table, conflict: list[str]):
-        """INSERT that silently skips a row whose unique key exists."""
-        if self.dialect == 'mysql':
-            return mysql.insert(table).prefix_with('IGNORE')
-        return sqlite.insert(table).on_conflict_do_nothing(index_elements=conflict)
 
     async def create_tables(self) -> list[str]:
         """Create the missing tables; return their names."""

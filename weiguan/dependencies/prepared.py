@@ -1,11 +1,12 @@
-"""Read statements built once with SQLAlchemy Core and, on MySQL, run on the driver.
+"""Statements built once with SQLAlchemy Core and, on MySQL, run on the driver.
 
 Going through SQLAlchemy's async engine costs ~300 µs of CPU per statement here
 (pool checkout, greenlet hops, execution context, result objects), three times
 what aiomysql alone spends on the same round trip (bench/query_floor.py). The hot
-reads are therefore written as constant Core statements with named bind
-parameters (`Prepared`), compiled once per dialect to the driver's SQL text, and
-executed on a plain aiomysql connection (Database.fetch_all). What SQLAlchemy
+reads, and the likes' transactions, are therefore written as constant Core
+statements with named bind parameters (`Prepared`), compiled once per dialect to
+the driver's SQL text, and executed on a plain aiomysql connection
+(Database.fetch_all, Database.prepared_transaction). What SQLAlchemy
 would do around the driver call is kept: the bind and result type processors, and
 the expansion of `IN (...)` parameters. On SQLite the statement is executed
 through SQLAlchemy, and its rows are shaped the same way."""
@@ -118,10 +119,11 @@ class Prepared:
         self.statement = statement
         columns = getattr(statement, 'selected_columns', None)
         self.shape = Shape(list(columns.keys()), nest) if columns is not None else None
-        self._plans: dict[str, Plan] = {}
+        self._plans: dict[tuple, Plan] = {}
 
     def plan(self, dialect, converted: tuple[type, ...] = ()) -> Plan:
-        plan = self._plans.get(dialect.name)
+        key = (dialect.name, converted)
+        plan = self._plans.get(key)
         if plan is None:
-            plan = self._plans[dialect.name] = Plan(self.statement, dialect, converted)
+            plan = self._plans[key] = Plan(self.statement, dialect, converted)
         return plan

@@ -13,7 +13,7 @@ from functools import cache
 import sqlalchemy as sa
 
 from .. import tables
-from ..database import Statements
+from ..database import Statements, insert_ignore
 from ..prepared import Prepared
 from .base import NOW, param
 
@@ -29,10 +29,9 @@ def _update(table: sa.Table, key: str, columns: tuple[str, ...]) -> Prepared:
 
 @cache
 def _create(table: sa.Table, key: str) -> Prepared:
-    """Insert the zeroed row unless its key exists (MySQL IGNORE, SQLite OR IGNORE)."""
-    return Prepared(table.insert().prefix_with('IGNORE', dialect='mysql')
-                    .prefix_with('OR IGNORE', dialect='sqlite')
-                    .values({key: param('key'), 'created_at': NOW, 'updated_at': NOW}))
+    """Insert the zeroed row unless its key exists."""
+    return Prepared(insert_ignore(table).values(
+        {key: param('key'), 'created_at': NOW, 'updated_at': NOW}))
 
 
 async def _add(statements: Statements, table: sa.Table, key: str, key_value: int,

@@ -127,6 +127,5 @@ class PostRepository(Repository):
     @staticmethod
     async def _one(conn, id: int) -> dict | None:
         """The post as its own transaction sees it (just written)."""
-        result = await conn.execute(POST_WITH_STAT.statement, {'id': id})
-        rows = POST_WITH_STAT.shape.dicts(result)
+        rows = await EngineStatements(conn).fetch_all(POST_WITH_STAT, id=id)
         return rows[0] if rows else None

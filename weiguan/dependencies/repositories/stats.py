@@ -5,6 +5,7 @@ repairs any drift (a manual edit, a restore, a bug)."""
 import sqlalchemy as sa
 
 from .. import tables
+from ..database import insert_ignore
 from ..tables import utcnow
 from .base import Repository, row_dict
 
@@ -75,7 +76,7 @@ class StatRepository(Repository):
             drifted = [r.id for r in rows if r.stat_id is not None]
             if len(drifted) < len(rows):  # one INSERT ... SELECT over the range, counts from the GROUP BYs
                 stamp = sa.literal(now, tables.UTCDateTime())
-                await conn.execute(self.db.insert_ignore(stat, [owner.name]).from_select(
+                await conn.execute(insert_ignore(stat).from_select(
                     [owner.name, *true_values, 'created_at', 'updated_at'],
                     sa.select(source.c.id, *true_values.values(), stamp, stamp)
                     .select_from(counted)
