@@ -22,6 +22,8 @@ from weiguan.dependencies.passwords import Argon2Hasher
 from weiguan.dependencies.tables import metadata
 from weiguan.web.app import create_app
 
+from . import contract
+
 MYSQL_HOST = os.environ.get('WG_TEST_MYSQL_HOST')
 REDIS_URI = os.environ.get('WG_TEST_REDIS_URI')
 _app_names = itertools.count()
@@ -51,6 +53,16 @@ def test_config(tmp_path, **overrides) -> dict:
         settings['REDIS_URI'] = REDIS_URI
     settings.update(overrides)
     return load_config(env={}, **settings)
+
+
+@pytest.fixture(autouse=True)
+def client_contract(monkeypatch):
+    """Every answer and WebSocket frame any test receives is read as the app reads
+    it (tests/contract.py); yields the violations found, which fail the test."""
+    found: list[str] = []
+    contract.watch_clients(monkeypatch, found)
+    yield found
+    assert not found, 'answers the app cannot parse:\n' + '\n'.join(found)
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from .dependencies.database import Database, create_engine, create_driver_pool
 from .dependencies.kv import MemoryStore, RedisStore, create_redis
 from .dependencies.locks import NoJobLocks, RedisJobLocks
 from .dependencies.media import MediaInspector
+from .dependencies.video import VideoProbe
 from .dependencies.passwords import Argon2Hasher
 from .dependencies.pubsub import MemoryBroker, RedisBroker
 from .dependencies.repositories.files import FileRepository
@@ -111,10 +112,12 @@ class Container(containers.DeclarativeContainer):
     users = providers.Singleton(UserRepository, db=database)
     files = providers.Singleton(FileRepository, db=database)
     media = providers.Singleton(MediaInspector, max_pixels=config.IMAGE_MAX_PIXELS)
+    video = providers.Singleton(VideoProbe, max_pixels=config.IMAGE_MAX_PIXELS,
+                                timeout=config.VIDEO_PROBE_TIMEOUT)
     disk = providers.Singleton(LocalDisk, root=providers.Callable(upload_path, config),
                                cache_root=providers.Callable(thumb_path, config))
     storage_service = providers.Singleton(
-        StorageService, files=files, disk=disk, media=media, links=file_links,
+        StorageService, files=files, disk=disk, media=media, video=video, links=file_links,
         max_size=config.UPLOAD_FILE_MAX_SIZE, max_number=config.UPLOAD_FILE_MAX_NUMBER,
         allow_other_types=config.UPLOAD_ALLOW_OTHER_TYPES,
         strip_metadata=config.UPLOAD_STRIP_METADATA, limits=rate_limiter)

@@ -29,6 +29,8 @@ SETTINGS: dict[str, tuple[type, Any, str]] = {
                                  '(apart from the uploads)'),
     'IMAGE_MAX_PIXELS': (int, 80_000_000, 'largest uploaded image, width x height '
                                           '(guards against decompression bombs)'),
+    'VIDEO_PROBE_TIMEOUT': (int, 10, 'longest time reading an uploaded video\'s size and '
+                                     'duration, seconds (a slower one is refused)'),
     'UPLOAD_ALLOW_OTHER_TYPES': (bool, False, 'accept files that are neither images nor '
                                               'videos (stored, served as downloads)'),
     'UPLOAD_STRIP_METADATA': (bool, True, 're-encode uploaded JPEG, PNG and WebP stills '

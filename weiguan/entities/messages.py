@@ -69,6 +69,8 @@ IMAGE_TYPE_UNSUPPORTED = ('files: {name} is {type}; accepted images are JPEG, PN
                           'WebP and BMP.')
 IMAGE_UNREADABLE = 'files: {name} is not a readable image.'
 IMAGE_TOO_MANY_PIXELS = 'files: {name} has more than {limit} pixels.'
+VIDEO_UNREADABLE = 'files: {name} is not a readable video.'
+VIDEO_TOO_SLOW = 'files: {name} could not be read as a video in time.'
 PROCESS_UNKNOWN = 'process: expected one of {choices}.'
 PROCESS_NOT_IMAGE = 'process: thumbnails exist only for images.'
 SAFE_PREFIX_RULE = 'letters, digits, _ and - in parts separated by /'

@@ -15,7 +15,7 @@ class FileMetaView(Schema):
     type = fields.String()
     width = fields.Integer(dump_default=0)
     height = fields.Integer(dump_default=0)
-    duration = fields.Float(dump_default=0)
+    duration = fields.Integer(dump_default=0)  # whole seconds
 
 
 class FileThumbsView(Schema):

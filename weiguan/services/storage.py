@@ -8,7 +8,10 @@ What is accepted (the type is always sniffed from the bytes):
   config) a JPEG, PNG or WebP still that carries metadata (EXIF with its GPS
   position, XMP, comments, text chunks) is re-encoded without it, turned upright.
 - videos: every video format the `filetype` package knows (MP4, MOV, WebM, MKV, AVI,
-  3GP, ...). Their width, height and duration are not probed: 0.
+  3GP, ...) that FFmpeg opens with a video stream whose first frame decodes, within
+  VIDEO_PROBE_TIMEOUT; meta width and height are as shown (the display matrix's
+  rotation applied), duration in whole seconds (0 where the file does not say).
+  Bytes that only look like a video (a header before anything else) are refused.
 - anything else (audio, PDF, archives, unrecognised bytes as
   application/octet-stream): refused, unless allow_other_types (off by default: the
   app's files are avatars, images and videos, and a server that keeps any file for
@@ -92,12 +95,13 @@ def _kind(mime: str) -> str:
 
 
 class StorageService:
-    def __init__(self, files, disk, media, links, max_size: int, max_number: int,
+    def __init__(self, files, disk, media, video, links, max_size: int, max_number: int,
                  allow_other_types: bool = False, strip_metadata: bool = False,
                  limits=None):
         self.files = files
         self.disk = disk
         self.media = media
+        self.video = video  # a VideoProbe
         self.links = links
         self.max_size = max_size
         self.max_number = max_number
@@ -134,8 +138,10 @@ class StorageService:
                 name=name, declared=upload.type.split(';', 1)[0].strip()[:64]))
         if _kind(mime) not in CHECKED_KINDS and not self.allow_other_types:
             raise InvalidParam(messages.FILE_TYPE_NOT_ALLOWED.format(name=name, type=mime))
-        body, width, height = upload.body, 0, 0
-        if _kind(mime) == 'image':
+        body, width, height, duration = upload.body, 0, 0, 0
+        if _kind(mime) == 'video':
+            width, height, duration = await self.video.meta(body, name)
+        elif _kind(mime) == 'image':
             if mime not in IMAGE_TYPES:
                 raise InvalidParam(messages.IMAGE_TYPE_UNSUPPORTED.format(name=name,
                                                                           type=mime))
@@ -146,7 +152,7 @@ class StorageService:
         stored_path = f'{path}/' if path else ''
         stored_path += f'{secrets.token_hex(16)}.{extension}'
         meta = {'name': name, 'size': len(body), 'type': mime, 'width': width,
-                'height': height, 'duration': 0}
+                'height': height, 'duration': duration}
         return _Checked(f'{bucket}/{stored_path}', stored_path, meta, body)
 
     async def _store(self, checked: list[_Checked], rows: list[dict]) -> list[dict]:
