@@ -59,10 +59,20 @@ def _validator(definition: str):
 VALIDATORS = {name: _validator(name) for name in SCHEMA['$defs']}
 
 
+def _deepest(error):
+    """Of a failed oneOf (an entity or null), the branch's own deepest failures."""
+    if not error.context:
+        return [error]
+    leaves = [leaf for inner in error.context for leaf in _deepest(inner)]
+    depth = max(len(leaf.absolute_path) for leaf in leaves)
+    return [leaf for leaf in leaves if len(leaf.absolute_path) == depth]
+
+
 def violations(definition: str, value, where: str) -> list[str]:
     """What in `value` the app's parser for `definition` would choke on."""
     return [f'{where}{"".join(f"[{p!r}]" for p in error.absolute_path)}: {error.message}'
-            for error in VALIDATORS[definition].iter_errors(value)]
+            for found in VALIDATORS[definition].iter_errors(value)
+            for error in _deepest(found)]
 
 
 def answer_violations(body) -> list[str]:

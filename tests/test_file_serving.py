@@ -11,6 +11,7 @@ import httpx
 import pytest
 from PIL import Image
 
+from tests.clips import clip
 from tests.conftest import test_config as make_config
 from tests.support import register
 from weiguan.config import thumb_path, upload_path
@@ -18,7 +19,7 @@ from weiguan.dependencies.storage import LocalDisk
 from weiguan.services.files import THUMB_BOUNDS
 
 SECRET = b'top secret, outside the upload directory'
-MP4 = b'\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom' + bytes(range(256)) * 4
+MP4 = clip('mp4-h264').data  # a real clip: videos are read with PyAV
 
 
 def image(size=(1600, 1200), fmt='JPEG', mode='RGB') -> bytes:

@@ -180,8 +180,8 @@ async def test_registrations_and_codes_are_limited_per_ip(clock):
 
 
 async def test_upload_limit_refuses_before_the_files_are_looked_at(clock):
-    service = StorageService(files=None, disk=None, media=None, links=None, max_size=100,
-                             max_number=1,
+    service = StorageService(files=None, disk=None, media=None, video=None, links=None,
+                             max_size=100, max_number=1,
                              limits=limiter(clock, upload_per_user=Limit(1, 60)))
     with pytest.raises(InvalidParam):  # counted, then refused for its lack of files
         await service.upload(1, [])

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from PIL import ExifTags, Image, ImageCms, PngImagePlugin
 
+from tests.clips import clip
 from weiguan.config import upload_path
 from weiguan.dependencies.media import MediaInspector
 from weiguan.entities import messages
@@ -17,7 +18,7 @@ from .support import register
 
 GPS = {ExifTags.GPS.GPSLatitudeRef: 'N', ExifTags.GPS.GPSLatitude: (48.0, 51.0, 29.0),
        ExifTags.GPS.GPSLongitudeRef: 'E', ExifTags.GPS.GPSLongitude: (2.0, 17.0, 40.0)}
-MP4 = b'\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom' + bytes(300)
+MP4 = clip('mp4-h264').data  # a real clip: videos are read with PyAV
 SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile('sRGB')).tobytes()
 
 

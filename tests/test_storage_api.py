@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image
 
+from tests.clips import clip
 from tests.conftest import test_config as make_config
 from tests.support import call, register
 from weiguan.config import upload_path
@@ -24,7 +25,7 @@ MAX_NUMBER = 10
 MAX_PIXELS = 4_000_000
 FILE_KEYS = {'id', 'userId', 'region', 'bucket', 'path', 'meta', 'url', 'thumbs',
              'createdAt', 'updatedAt'}
-MP4 = b'\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom' + bytes(300)
+MP4 = clip('mp4-h264').data  # a real clip: videos are read with PyAV
 
 
 @pytest.fixture
@@ -70,7 +71,8 @@ async def assert_nothing_stored(config, container):
 
 
 def check_file_entity(file: dict, user_id: int, name: str, data: bytes, type: str,
-                      width: int, height: int, bucket: str, folder: str) -> None:
+                      width: int, height: int, bucket: str, folder: str,
+                      duration: int = 0) -> None:
     """Every key the app reads, with its type and value."""
     assert set(file) == FILE_KEYS
     assert isinstance(file['id'], int) and file['id'] > 0
@@ -81,7 +83,7 @@ def check_file_entity(file: dict, user_id: int, name: str, data: bytes, type: st
     extension = {'image/jpeg': 'jpg', 'application/pdf': 'pdf'}.get(type, type.split('/')[1])
     assert re.fullmatch(r'[0-9a-f]{32}\.' + extension, stored_name), stored_name
     assert file['meta'] == {'name': name, 'size': len(data), 'type': type, 'width': width,
-                            'height': height, 'duration': 0}
+                            'height': height, 'duration': duration}
     assert file['url'] == f'http://testserver/files/{bucket}/{file["path"]}'
     is_image = type.startswith('image/')
     assert file['thumbs'] == {size: f'{file["url"]}?process=thumb-{size}' if is_image else ''
@@ -114,21 +116,22 @@ async def test_upload_one_image(client, container, config):
 
 async def test_upload_several_files_keeps_their_order(client, container, config):
     user = await register(client)
-    sent = [('a.jpg', image((640, 480)), 'image/jpeg', 640, 480),
-            ('b.png', image((300, 500), 'PNG', 'RGBA'), 'image/png', 300, 500),
-            ('c.gif', image((64, 64), 'GIF', 'L'), 'image/gif', 64, 64),
-            ('d.webp', image((100, 50), 'WEBP'), 'image/webp', 100, 50),
-            ('e.mp4', MP4, 'video/mp4', 0, 0),
-            ('f.pdf', b'%PDF-1.4\n' + bytes(50), 'application/pdf', 0, 0)]
+    sent = [('a.jpg', image((640, 480)), 'image/jpeg', 640, 480, 0),
+            ('b.png', image((300, 500), 'PNG', 'RGBA'), 'image/png', 300, 500, 0),
+            ('c.gif', image((64, 64), 'GIF', 'L'), 'image/gif', 64, 64, 0),
+            ('d.webp', image((100, 50), 'WEBP'), 'image/webp', 100, 50, 0),
+            ('e.mp4', MP4, 'video/mp4', 64, 48, 3),
+            ('f.pdf', b'%PDF-1.4\n' + bytes(50), 'application/pdf', 0, 0, 0)]
 
-    body = await upload(client, *[(name, data, type) for name, data, type, _, _ in sent],
+    body = await upload(client, *[(name, data, type) for name, data, type, *_ in sent],
                         bucket='post')
 
     assert body['code'] == 'ok', body
     files = body['data']['files']
     assert [f['meta']['name'] for f in files] == [name for name, *_ in sent]
-    for file, (name, data, type, width, height) in zip(files, sent):
-        check_file_entity(file, user['id'], name, data, type, width, height, 'post', '')
+    for file, (name, data, type, width, height, duration) in zip(files, sent):
+        check_file_entity(file, user['id'], name, data, type, width, height, 'post', '',
+                          duration)
         assert (await client.get(url_path(file))).content == data
     assert [f['id'] for f in files] == sorted(f['id'] for f in files)
     assert len(files_on_disk(config)) == len(sent) == await file_rows(container)

@@ -11,7 +11,9 @@ from datetime import datetime, timezone
 import pytest
 from PIL import Image
 
+from tests.clips import clip
 from weiguan.dependencies.media import MediaInspector
+from weiguan.dependencies.video import VideoProbe
 from weiguan.entities.errors import InvalidParam, NotFound, PayloadTooLarge, Unavailable
 from weiguan.services.files import THUMB_BOUNDS, FileLinks
 from weiguan.services.storage import (IMAGE_TYPES, StorageService, Upload, clean_name,
@@ -20,7 +22,7 @@ from weiguan.services.storage import (IMAGE_TYPES, StorageService, Upload, clean
 MAX_SIZE = 200_000
 MAX_NUMBER = 3
 MAX_PIXELS = 1_000_000
-MP4 = b'\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom' + bytes(200)
+MP4 = clip('mp4-h264').data  # a real clip: videos are read with PyAV
 PDF = b'%PDF-1.4\n' + bytes(100)
 
 
@@ -111,7 +113,7 @@ def disk():
 @pytest.fixture
 def service(files, disk):
     return StorageService(files=files, disk=disk, media=MediaInspector(MAX_PIXELS),
-                          links=FileLinks('http://cdn.test/files'), max_size=MAX_SIZE,
+                          video=VideoProbe(MAX_PIXELS, timeout=10), links=FileLinks('http://cdn.test/files'), max_size=MAX_SIZE,
                           max_number=MAX_NUMBER, allow_other_types=True)
 
 
@@ -154,7 +156,7 @@ async def test_other_types_are_kept_by_their_sniffed_type(service):
         upload(b'just some text', 'notes.exe', 'text/plain')])
 
     assert video['meta']['type'] == 'video/mp4' and video['path'].endswith('.mp4')
-    assert [video['meta'][k] for k in ('width', 'height', 'duration')] == [0, 0, 0]
+    assert [video['meta'][k] for k in ('width', 'height', 'duration')] == [64, 48, 3]
     assert pdf['meta']['type'] == 'application/pdf' and pdf['path'].endswith('.pdf')
     assert text['meta']['type'] == 'application/octet-stream'
     assert text['path'].endswith('.bin') and text['meta']['name'] == 'notes.exe'
