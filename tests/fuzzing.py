@@ -27,6 +27,8 @@ from schemathesis.specs.openapi.checks import (content_type_conformance,
                                                status_code_conformance)
 
 from weiguan.entities.fields import MAX_ID
+
+from .contract import answer_violations, json_answer
 from weiguan.services.files import THUMB_SIZES, thumb_process
 
 CONFORMANCE = [status_code_conformance, content_type_conformance,
@@ -224,6 +226,12 @@ def _check(case, response, mode: GenerationMode, figures: Figures) -> None:
     except (Exception, FailureGroup) as error:  # FailureGroup: the failed checks
         if not _form_field_retyped(case, error):
             figures.nonconforming.append(_describe(case, response, error))
+    # The document's JSON Schema counts 0.0 as an integer; the app's parsers do not.
+    content_type = response.headers.get('content-type') or ['']  # each header: a list
+    body = json_answer(case.formatted_path, content_type[0], response.content)
+    if body is not None:
+        for problem in answer_violations(body):
+            figures.nonconforming.append(_describe(case, response, ValueError(problem)))
 
 
 def _form_field_retyped(case, error: BaseException) -> bool:
