@@ -246,7 +246,7 @@ def _form_field_retyped(case, error: BaseException) -> bool:
 def cover_operation(operation, session: Session) -> Figures:
     """Schemathesis' coverage cases of the operation: boundary values, each missing
     required part, wrong types, and the other HTTP methods on its path (those answer
-    404 by design, API.md: only their status is checked, never a 5xx)."""
+    404 by design, docs/api.md: only their status is checked, never a 5xx)."""
     figures = Figures()
     schema = operation.schema
     config = schema.config.generation_for(operation=operation, phase='coverage')

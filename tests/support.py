@@ -58,7 +58,7 @@ async def create_file(container, user_id: int, type: str = 'image/jpeg',
 _file_names = itertools.count(1)
 
 
-# The keys the app parses (API.md, Entities).
+# The keys the app parses (docs/api.md, Entities).
 USER_KEYS = {'id', 'username', 'mobile', 'email', 'avatarId', 'intro', 'createdAt',
              'updatedAt', 'avatar', 'stat', 'isFollowing'}
 USER_STAT_KEYS = {'id', 'userId', 'postCount', 'likeCount', 'followingCount',
@@ -71,5 +71,5 @@ FILE_KEYS = {'id', 'userId', 'region', 'bucket', 'path', 'meta', 'url', 'thumbs'
 
 
 def has_offset(timestamp: str) -> bool:
-    """An ISO 8601 time with a UTC offset, as API.md requires."""
+    """An ISO 8601 time with a UTC offset, as docs/api.md requires."""
     return datetime.fromisoformat(timestamp).utcoffset() is not None

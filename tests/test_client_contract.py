@@ -154,7 +154,8 @@ async def test_rows_written_with_floats_are_answered_with_integers(make_client, 
     client, alice = await logged_in(make_client, 'alice')
     [files] = await provided(server.container, 'files')
     old = await files.create(alice['id'], 'local', 'post', 'old.jpg', dict(OLD_META))
-    assert (await call(client, 'POST', '/account/modify', avatarId=old['id']))['code'] == 'ok'
+    modified = await call(client, 'POST', '/account/modify', avatarId=old['id'])
+    assert modified['code'] == 'ok', modified
     published = await call(client, 'POST', '/post/publish', type='image',
                            imageIds=[old['id']])
     assert published['code'] == 'ok', published

@@ -113,7 +113,8 @@ def disk():
 @pytest.fixture
 def service(files, disk):
     return StorageService(files=files, disk=disk, media=MediaInspector(MAX_PIXELS),
-                          video=VideoProbe(MAX_PIXELS, timeout=10), links=FileLinks('http://cdn.test/files'), max_size=MAX_SIZE,
+                          video=VideoProbe(MAX_PIXELS, timeout=10),
+                          links=FileLinks('http://cdn.test/files'), max_size=MAX_SIZE,
                           max_number=MAX_NUMBER, allow_other_types=True)
 
 

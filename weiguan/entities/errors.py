@@ -1,4 +1,4 @@
-"""The failures a request can end in. Each has the stable `code` of API.md; the web
+"""The failures a request can end in. Each has the stable `code` of docs/api.md; the web
 layer maps codes to HTTP statuses. Adapters translate their own exceptions into these
 (a unique-index violation into Duplicate, a lost connection into Unavailable)."""
 from . import messages

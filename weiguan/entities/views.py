@@ -1,10 +1,11 @@
-"""Dump schemas: the wire shapes of API.md's entities. Services hand over plain dicts
-with snake_case keys; these rename them to camelCase and format the times."""
+"""Dump schemas: the wire shapes of the entities of docs/api.md. Services hand over
+plain dicts with snake_case keys; these rename them to camelCase and format the times.
+Integers are dumped with int(), so a float stored by older code leaves as one."""
 from marshmallow import fields
 
 from .dumping import CompiledDumpSchema as Schema
 
-# Present whenever a user is logged in (API.md); every other field is always present.
+# Present whenever a user is logged in (docs/api.md); every other field is always present.
 VIEWER_DEPENDENT = {'description': 'present whenever a user is logged in',
                     'viewer_dependent': True}
 

@@ -1,4 +1,4 @@
-"""Messages to users: the WebSocket frames of API.md, and the notify events
+"""Messages to users: the WebSocket frames of docs/api.md, and the notify events
 (followed, liked) published on the broker so that whichever server process holds
 the user's sockets delivers them."""
 import logging

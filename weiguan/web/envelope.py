@@ -1,4 +1,4 @@
-"""The envelope of API.md around every response, and the mapping of failures to it."""
+"""The envelope of docs/api.md around every response, and the mapping of failures to it."""
 import logging
 import traceback
 

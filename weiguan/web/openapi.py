@@ -133,7 +133,7 @@ def _schema_name(schema) -> str:
 
 class _Converter(OpenAPIConverter):
     """Dump shapes list every key as required: the views always write them all,
-    except viewer-dependent ones (API.md), marked `viewer_dependent` in views.py."""
+    except viewer-dependent ones (docs/api.md), marked `viewer_dependent` in views.py."""
 
     def schema2jsonschema(self, schema):
         json_schema = super().schema2jsonschema(schema)
@@ -322,7 +322,9 @@ class _Builder:
         return self.spec.to_dict()
 
 
-_INTRO = """The API of the weiguan mobile app (see API.md for the contract).
+_INTRO = """The API of the weiguan mobile app. Its reference, with the rules behind
+each route, is docs/api.md in the repository; the types the app's parsers demand
+are docs/contract/client-entities.schema.json.
 
 Every answer except file downloads, this document and /docs is the envelope
 `{"code", "message", "data"}`. `code` is a stable machine string: `ok`, `fail` and

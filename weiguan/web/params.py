@@ -5,8 +5,8 @@ A JSON body must say so: Content-Type application/json (or a +json type). Anythi
 else (text/plain, a form) is refused with 400 `invalid_param` naming the type sent,
 before anything is read or changed: those are the types a page on another site can
 POST with the user's cookies without a CORS preflight, so refusing them keeps such a
-page from acting as the user. (400, not 415: API.md ties `invalid_param` to 400 and
-its list of codes is fixed.) A request with no Content-Type and an empty body is
+page from acting as the user. (400, not 415: docs/api.md ties `invalid_param` to 400
+and the app knows no other codes.) A request with no Content-Type and an empty body is
 read as {}: it carries no field, and no endpoint acts without one (the schema names
 what is missing; /account/modify changes nothing)."""
 import re

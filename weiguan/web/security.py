@@ -10,7 +10,8 @@ CORS is off unless CORS_ORIGINS lists origins: then a request from a listed orig
 gets its answer readable with credentials (the session cookie), and an OPTIONS
 preflight on any route is answered; other origins get no CORS header, so a browser
 keeps their pages from reading anything. It is written here, not taken from a
-package: sanic-ext's CORS needs sanic-ext (which DESIGN.md rules out) and sanic-cors
+package: sanic-ext's CORS needs all of sanic-ext (not used here: it cannot
+read marshmallow schemas for the OpenAPI document) and sanic-cors
 targets older Sanic releases, while what is needed is a response middleware and one
 OPTIONS route per path."""
 from sanic import HTTPResponse, Request, Sanic

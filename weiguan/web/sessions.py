@@ -1,7 +1,7 @@
 """Server-side sessions on sanic-session 0.8.0, adapted to Sanic 25.
 
 The package's base class is kept for its middleware and SessionDict; three of its
-habits are changed here (see DESIGN.md): cookies are set with Sanic's current API,
+habits are changed here (README, Sessions): cookies are set with Sanic's current API,
 an unknown session id from a client is never adopted (a fresh one is issued), and the
 session is written back only when it changed, or when its last-use time is due a
 refresh (at most once per SESSION_REFRESH_INTERVAL: idle expiry without a write per

@@ -15,7 +15,7 @@ def _text(frame: dict) -> str:
 @message.websocket('/ws')
 @documented('The message WebSocket (a GET upgraded to a WebSocket).', errors=(400,),
             responses={'101': {'description': 'Switching Protocols: JSON text frames '
-                                               'follow (Message of API.md).'}},
+                                               'follow (Message, in docs/api.md).'}},
             description='Open it with the session cookie. Logged out: one `normal` '
                         'message of level `error`, then the server closes. A GET that '
                         'is not a WebSocket handshake answers 400.')
