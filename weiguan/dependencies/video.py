@@ -19,6 +19,9 @@ from ..entities import messages
 from ..entities.errors import InvalidParam
 
 FIRST_FRAME_PACKETS = 64  # a decodable video shows a frame long before this
+# The demuxers of the video types the upload sniffs; FFmpeg may use no other (its
+# playlist and concat demuxers open further files or URLs named inside the bytes).
+DEMUXERS = 'mov,matroska,avi,asf,mpeg,mpegts,flv'
 
 
 class _Expired(Exception):
@@ -61,7 +64,8 @@ class VideoProbe:
     def _meta(self, data: bytes, name: str, deadline: float) -> tuple[int, int, int]:
         unreadable = InvalidParam(messages.VIDEO_UNREADABLE.format(name=name))
         try:
-            with av.open(_DeadlineReader(data, deadline, self.clock), 'r') as container:
+            with av.open(_DeadlineReader(data, deadline, self.clock), 'r',
+                         options={'format_whitelist': DEMUXERS}) as container:
                 if not container.streams.video:
                     raise unreadable
                 stream = container.streams.video[0]
@@ -71,7 +75,7 @@ class VideoProbe:
                 if width * height > self.max_pixels:
                     raise InvalidParam(messages.IMAGE_TOO_MANY_PIXELS.format(
                         name=name, limit=f'{self.max_pixels:,}'))
-                stream.thread_count = 1  # one upload, one core at most
+                stream.codec_context.thread_count = 1  # one upload, one core at most
                 rotation = _first_frame_rotation(container, stream)
                 if rotation is None:
                     raise unreadable
