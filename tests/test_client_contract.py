@@ -173,3 +173,28 @@ async def test_rows_written_with_floats_are_answered_with_integers(make_client, 
                         'height': 480, 'duration': 0}
         assert all(type(meta[key]) is int
                    for key in ('size', 'width', 'height', 'duration'))
+
+
+COMPONENTS = {'fileMeta': 'FileMeta', 'file': 'File', 'userStat': 'UserStat',
+              'postStat': 'PostStat', 'user': 'User', 'post': 'Post'}
+
+
+def _json_types(schema: dict) -> set:
+    kinds = schema.get('type', ())
+    return {kinds} if isinstance(kinds, str) else set(kinds)
+
+
+def test_the_openapi_document_says_integer_where_the_app_reads_one(server):
+    """So that the schemathesis run checks the same types (tests/test_openapi_fuzz.py)."""
+    schemas = build_document(server.app)['components']['schemas']
+    compared = 0
+    for definition, component in COMPONENTS.items():
+        client = contract.SCHEMA['$defs'][definition]['properties']
+        served = schemas[component]['properties']
+        for key, expected in client.items():
+            for side in (expected, expected.get('items', {})):
+                if 'integer' in _json_types(side):
+                    document = served[key] if side is expected else served[key]['items']
+                    assert _json_types(document) == {'integer'}, (component, key, document)
+                    compared += 1
+    assert compared >= 20
