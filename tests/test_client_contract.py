@@ -1,5 +1,6 @@
 """The answers as the mobile app's parsers read them (tests/contract.py): the hook
-around the test clients catches a wrong JSON type wherever it sits, it knows every
+around the test clients catches a wrong JSON type wherever it sits (HTTP and
+WebSocket), it knows every
 key under which a route answers an entity, and rows written by the old code (floats
 in the `meta` JSON) are answered with integers on both backends."""
 import copy
@@ -9,7 +10,8 @@ import orjson
 import pytest
 
 from tests import contract
-from tests.support import call, logged_in, provided
+from tests.support import call, logged_in, provided, register
+from tests.ws_support import connect, receive
 from weiguan.web.openapi import build_document
 
 TIME = '2026-11-23T04:19:54+00:00'
@@ -198,3 +200,16 @@ def test_the_openapi_document_says_integer_where_the_app_reads_one(server):
                     assert _json_types(document) == {'integer'}, (component, key, document)
                     compared += 1
     assert compared >= 20
+
+
+async def test_the_hook_fails_a_wrong_frame_on_a_real_socket(server, client,
+                                                             client_contract, monkeypatch):
+    await register(client)
+    service = server.app.ctx.services.message_service
+    welcome = service.welcome
+    monkeypatch.setattr(service, 'welcome', lambda name: {**welcome(name), 'level': 1})
+    async with connect(server, client) as ws:
+        with pytest.raises(contract.ContractViolation) as failure:
+            await receive(ws)
+    assert "frame['level']" in str(failure.value)
+    client_contract.clear()  # found on purpose
