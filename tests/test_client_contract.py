@@ -1,8 +1,8 @@
 """The answers as the mobile app's parsers read them (tests/contract.py): the hook
 around the test clients catches a wrong JSON type wherever it sits (HTTP and
-WebSocket), it knows every
-key under which a route answers an entity, and rows written by the old code (floats
-in the `meta` JSON) are answered with integers on both backends."""
+WebSocket), it knows every key under which a route answers an entity, the OpenAPI
+document says integer where the app reads one, and rows written by the old code
+(floats in the `meta` JSON) are answered with integers on both backends."""
 import copy
 
 import httpx
