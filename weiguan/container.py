@@ -16,7 +16,6 @@ from .dependencies.database import Database, create_engine, create_driver_pool
 from .dependencies.kv import MemoryStore, RedisStore, create_redis
 from .dependencies.locks import NoJobLocks, RedisJobLocks
 from .dependencies.media import MediaInspector
-from .dependencies.video import VideoProbe
 from .dependencies.passwords import Argon2Hasher
 from .dependencies.pubsub import MemoryBroker, RedisBroker
 from .dependencies.repositories.files import FileRepository
@@ -29,6 +28,7 @@ from .dependencies.rate_counter import FixedWindowCounter
 from .dependencies.senders import LogCodeSender
 from .dependencies.sessions import SessionStore
 from .dependencies.storage import LocalDisk
+from .dependencies.video import VideoProbe
 from .services.accounts import AccountService
 from .services.files import FileLinks
 from .services.health import HealthService
