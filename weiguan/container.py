@@ -16,6 +16,7 @@ from .dependencies.database import Database, create_engine, create_driver_pool
 from .dependencies.kv import MemoryStore, RedisStore, create_redis
 from .dependencies.locks import NoJobLocks, RedisJobLocks
 from .dependencies.media import MediaInspector
+from .dependencies.migrations import SchemaMigrations
 from .dependencies.passwords import Argon2Hasher
 from .dependencies.pubsub import MemoryBroker, RedisBroker
 from .dependencies.repositories.files import FileRepository
@@ -147,7 +148,8 @@ class Container(containers.DeclarativeContainer):
     stat_service = providers.Singleton(StatService, stats=stats)
     job_locks = providers.Singleton(make_job_locks, store=store)
 
-    model_command = providers.Singleton(ModelCommand, database=database)
+    schema_migrations = providers.Singleton(SchemaMigrations, database=database)
+    model_command = providers.Singleton(ModelCommand, migrations=schema_migrations)
     schedule_command = providers.Singleton(ScheduleCommand, stat_service=stat_service,
                                            job_locks=job_locks, interval=config.STAT_INTERVAL)
 

@@ -21,6 +21,15 @@ BODY_NOT_JSON_TYPE = ('Content-Type: expected application/json, got {type}; '
 CLI_FAILED = 'error: {message}'
 CLI_FAILED_BECAUSE = 'error: {message} ({cause})'
 
+# schema (model create_tables / upgrade / downgrade)
+SCHEMA_AT_HEAD = 'The schema is at the head ({head}); nothing to do.'
+SCHEMA_UPGRADED = 'Upgraded the schema from {before} to {head}.'
+SCHEMA_ADOPTED = ('The tables made before migrations match revision {revision}: '
+                  'adopted, then upgraded to {head}.')
+SCHEMA_NOT_ADOPTABLE = ('The tables have no migration record and match no revision, '
+                        'so they were left alone; differences: {differences}')
+MIGRATION_REFUSED = 'The migration was refused: {reason}'
+
 # account
 BAD_CREDENTIALS = 'Wrong username, mobile or password.'
 USERNAME_TAKEN = 'username: that username is taken.'
