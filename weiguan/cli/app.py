@@ -17,7 +17,8 @@ from ..container import Container, build_container
 from ..entities import messages
 from ..entities.errors import AppError
 
-GROUPS = {'model': 'model_command', 'schedule': 'schedule_command'}
+GROUPS = {'model': 'model_command', 'schedule': 'schedule_command', 'user': 'user_command',
+          'files': 'files_command'}
 
 
 async def _invoke(container: Container, provider: str, name: str, args, kwargs):

@@ -60,7 +60,21 @@ SETTINGS: dict[str, tuple[type, Any, str]] = {
     'REDIS_URI': (str, None, 'Redis URI; when set Redis replaces the in-process stores'),
     'DB_CREATE_TABLES': (bool, None, 'create missing tables at start-up '
                                      '(default: on for SQLite, off for MySQL)'),
-    'VERIFY_CODE_ECHO': (bool, True, 'echo verify codes in the response (development only)'),
+    'VERIFY_CODE_ECHO': (bool, True, 'development only: echo verify codes in the response, '
+                                     'and log those of a channel with no sender (off: such '
+                                     'a send is refused, and no code is ever logged)'),
+    'SMTP_HOST': (str, None, 'SMTP server of the verify-code mails; not set: no email channel'),
+    'SMTP_PORT': (int, 587, 'SMTP port'),
+    'SMTP_USER': (str, None, 'SMTP login (not set: none)'),
+    'SMTP_PASSWORD': (str, None, 'SMTP password'),
+    'SMTP_FROM': (str, 'weiguan@localhost', 'sender address of the verify-code mails'),
+    'SMTP_STARTTLS': (bool, True, 'upgrade the SMTP connection with STARTTLS (required)'),
+    'SMS_WEBHOOK_URL': (str, None, 'URL the verify-code SMS are POSTed to as JSON {mobile, '
+                                   'code, text} (a relay to any SMS provider); not set: no '
+                                   'SMS channel'),
+    'SMS_WEBHOOK_TOKEN': (str, None, 'bearer token sent to the SMS webhook (not set: none)'),
+    'VERIFY_CODE_DELIVERY_TIMEOUT': (int, 10, 'seconds a mail or webhook delivery may take '
+                                              'before the send answers 503'),
     'VERIFY_CODE_TTL': (int, 300, 'seconds a verify code stays valid'),
     'VERIFY_CODE_RESEND_INTERVAL': (int, 60, 'seconds between two sends to one target'),
     'VERIFY_CODE_MAX_TRIES': (int, 5, 'wrong tries that void a verify code'),
