@@ -3,6 +3,10 @@
 Each command runs in one event loop that also initialises and closes the
 container's resources (Fire would otherwise run the coroutine in a loop of its own,
 after the resources were bound to another)."""
+from ..runtime import check_python
+
+check_python()
+
 import asyncio
 import functools
 import inspect
@@ -55,7 +59,9 @@ def commands(container: Container) -> dict[str, object]:
 def failure_line(error: Exception) -> str:
     """One line for the terminal: the error's message and the first line of its cause."""
     message = getattr(error, 'message', None) or str(error)
-    cause = str(error.__cause__ or '').strip().splitlines()
+    cause = error.__cause__
+    # An error translated from another of ours already says it all.
+    cause = '' if isinstance(cause, AppError) else str(cause or '').strip().splitlines()
     if cause:
         return messages.CLI_FAILED_BECAUSE.format(message=message, cause=cause[0])
     return messages.CLI_FAILED.format(message=message)

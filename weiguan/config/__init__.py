@@ -23,8 +23,9 @@ SETTINGS: dict[str, tuple[type, Any, str]] = {
     'UPLOAD_DIR': (str, 'files', 'folder of the uploads, under DATA_PATH'),
     'UPLOAD_FILE_MAX_SIZE': (int, 50 * 1024 * 1024, 'largest uploaded file, bytes'),
     'UPLOAD_FILE_MAX_NUMBER': (int, 10, 'most files in one upload'),
-    'UPLOAD_FILE_URL_BASE': (str, 'http://127.0.0.1:8000/files',
-                             'absolute URL prefix of the files'),
+    'UPLOAD_FILE_URL_BASE': (str, None, 'absolute URL prefix of the files (not set: '
+                                        'http://HOST:PORT/files, 127.0.0.1 for a HOST of '
+                                        '0.0.0.0 or ::)'),
     'THUMB_DIR': (str, 'thumbs', 'folder of the cached thumbnails, under DATA_PATH '
                                  '(apart from the uploads)'),
     'IMAGE_MAX_PIXELS': (int, 80_000_000, 'largest uploaded image, width x height '
@@ -137,8 +138,19 @@ def load_config(env: Mapping[str, str] | None = None,
     config.update(overrides)
     if config['DB_CREATE_TABLES'] is None:
         config['DB_CREATE_TABLES'] = not config['MYSQL_HOST']
+    if config['UPLOAD_FILE_URL_BASE'] is None:
+        config['UPLOAD_FILE_URL_BASE'] = default_url_base(config)
     config['DB_URL'] = database_url(config)
     return config
+
+
+def default_url_base(config: Mapping[str, Any]) -> str:
+    """Where this server answers /files: its own address and port (a wildcard
+    address is not one a client can reach; behind a proxy set the variable)."""
+    host = config['HOST']
+    host = '127.0.0.1' if host in ('0.0.0.0', '::', '') else host
+    host = f'[{host}]' if ':' in host else host
+    return f"http://{host}:{config['PORT']}/files"
 
 
 def database_url(config: Mapping[str, Any]) -> str:

@@ -1,4 +1,8 @@
 """The Sanic app factory and the server entry point: python -m weiguan.web.app"""
+from ..runtime import check_python
+
+check_python()
+
 import asyncio
 import logging
 import logging.config

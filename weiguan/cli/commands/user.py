@@ -11,7 +11,7 @@ def _load(schema, **values) -> dict:
     try:
         return schema.load({k: v for k, v in values.items() if v is not None})
     except ValidationError as error:
-        raise InvalidParam(validation_message(error)) from error
+        raise InvalidParam(validation_message(error)) from None  # the message says it
 
 
 class UserCommand:
