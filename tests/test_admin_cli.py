@@ -23,16 +23,17 @@ async def is_logged_in(client) -> bool:
 async def test_user_create_makes_an_account_that_can_log_in(server, config, make_client):
     env = cli_env(config)
     code, out, err = await run_cli(env, 'user', 'create', '--username=carol',
-                                   f'--password={PASSWORD}', '--mobile=13800000001',
+                                   '--password', '12345678e1', '--mobile=+8613800000001',
                                    '--email=carol@example.com')
     assert code == 0, err
     assert out.startswith('Created user carol (id ')
-    body = await login(make_client(), 'carol')
+    # Taken as typed: Fire alone would read these two as numbers.
+    body = await login(make_client(), 'carol', '12345678e1')
     assert body['code'] == 'ok'
     user = body['data']['user']
-    assert (user['mobile'], user['email']) == ('13800000001', 'carol@example.com')
-    assert (await call(make_client(), 'POST', '/account/login', mobile='13800000001',
-                       password=PASSWORD))['code'] == 'ok'
+    assert (user['mobile'], user['email']) == ('+8613800000001', 'carol@example.com')
+    assert (await call(make_client(), 'POST', '/account/login', mobile='+8613800000001',
+                       password='12345678e1'))['code'] == 'ok'
 
     code, out, err = await run_cli(env, 'user', 'create', '--username=Carol',
                                    f'--password={PASSWORD}')

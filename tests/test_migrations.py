@@ -124,3 +124,16 @@ async def test_an_unknown_revision_is_a_clean_refusal(migrations):
     with pytest.raises(Fail) as refused:
         await migrations.upgrade('nonsense')
     assert 'nonsense' in refused.value.message
+
+
+async def test_the_server_start_brings_the_database_to_the_head(bare_container, config):
+    """DB_CREATE_TABLES (on by default for SQLite) runs what `model create_tables` runs."""
+    from .conftest import start_server, stop_server
+    config = {**config, 'DB_CREATE_TABLES': True}
+    handle, server = await start_server(config)
+    try:
+        migrations = await server.container.schema_migrations()
+        assert await migrations.current() == migrations.head()
+        assert await differences(migrations) == []
+    finally:
+        await stop_server(handle)

@@ -52,6 +52,30 @@ def _group(container: Container, provider: str) -> object:
     return group
 
 
+# Groups whose arguments are text whatever they look like: Fire would read a mobile
+# '+8613800000000' as a number (losing the +) and a password '1e10' as a float.
+TEXT_GROUPS = {'user'}
+
+
+def as_text(argv: list[str]) -> list[str]:
+    """The arguments with every option value quoted as a Python string literal,
+    which Fire then reads back unchanged."""
+    if not argv or argv[0] not in TEXT_GROUPS:
+        return argv
+    quoted, value_next = [], False
+    for token in argv:
+        if token.startswith('--') and '=' in token:
+            name, _, value = token.partition('=')
+            token = f'{name}={value!r}'
+            value_next = False
+        elif token.startswith('--'):
+            value_next = token not in ('--help', '--')
+        elif value_next:
+            token, value_next = repr(token), False
+        quoted.append(token)
+    return quoted
+
+
 def commands(container: Container) -> dict[str, object]:
     return {group: _group(container, provider) for group, provider in GROUPS.items()}
 
@@ -72,7 +96,8 @@ def main(argv: list[str] | None = None) -> None:
         config = load_config()
         logging.config.dictConfig(log_config(config))
         os.makedirs(config['DATA_PATH'], exist_ok=True)  # the SQLite file lives there
-        fire.Fire(commands(build_container(config)), command=argv, name='weiguan.cli.app')
+        fire.Fire(commands(build_container(config)), command=as_text(sys.argv[1:] if argv is None else argv),
+                  name='weiguan.cli.app')
     except (AppError, ConfigError) as error:  # expected failures: no traceback
         print(failure_line(error), file=sys.stderr)
         sys.exit(1)

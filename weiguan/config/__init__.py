@@ -59,8 +59,9 @@ SETTINGS: dict[str, tuple[type, Any, str]] = {
                                'would otherwise hang it); 0: no limit'),
     'SQLITE_FILE': (str, 'weiguan.db', 'SQLite file name, under DATA_PATH'),
     'REDIS_URI': (str, None, 'Redis URI; when set Redis replaces the in-process stores'),
-    'DB_CREATE_TABLES': (bool, None, 'create missing tables at start-up '
-                                     '(default: on for SQLite, off for MySQL)'),
+    'DB_CREATE_TABLES': (bool, None, 'bring the schema to the newest migration at start-up, '
+                                     'as `model create_tables` does (default: on for '
+                                     'SQLite, off for MySQL)'),
     'VERIFY_CODE_ECHO': (bool, True, 'development only: echo verify codes in the response, '
                                      'and log those of a channel with no sender (off: such '
                                      'a send is refused, and no code is ever logged)'),
