@@ -28,7 +28,7 @@ from .security import install_security
 from .sessions import install_sessions
 from .sockets import SocketHub
 
-log = logging.getLogger(__name__)
+log = logging.getLogger('weiguan.web.app')  # not __name__: '__main__' under python -m
 BLUEPRINTS = (ops, account, user, post, storage, files, message, docs)
 
 
