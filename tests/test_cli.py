@@ -157,3 +157,24 @@ async def test_help_lists_each_command_once_with_help_and_no_internals(tmp_path)
         assert listed_commands(out + err) == names, out + err
         assert 'run_locked' not in out + err
 
+
+
+def test_progress_is_a_bar_on_a_terminal_and_tenth_lines_in_a_pipe():
+    import io
+    from weiguan.cli.progress import Progress
+    bar_stream = io.StringIO()
+    bar = Progress('prune', stream=bar_stream, interactive=True, unit='file')
+    for done in range(1, 51):
+        bar(done, 50)
+    bar.close()
+    assert '50/50' in bar_stream.getvalue() and '100%|' in bar_stream.getvalue()
+
+    pipe = io.StringIO()
+    lines = Progress('prune', stream=pipe, unit='file')  # StringIO is no terminal
+    for done in range(1, 1001):
+        lines(done, 1000)
+    lines.close()
+    printed = pipe.getvalue().splitlines()
+    assert printed[0] == 'prune: 1/1000 files (0%)'
+    assert printed[-1] == 'prune: 1000/1000 files (100%)'
+    assert len(printed) == 11  # one per tenth, not one per item
