@@ -9,7 +9,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# Dependencies first: this layer is rebuilt only when requirements.txt changes.
+# Dependencies first: this layer is rebuilt only when requirements.txt changes. The
+# runtime only: the test tools (requirements-dev.txt), tests/ and bench/ stay out
+# (.dockerignore).
 COPY requirements.txt .
 RUN pip install -r requirements.txt
 
@@ -26,5 +28,9 @@ ENV WG_HOST=0.0.0.0 \
 
 EXPOSE 8000
 VOLUME ["/data"]
+
+# The slim image has no curl: the probe is Python's own HTTP client.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=5 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('WG_PORT', '8000') + '/health', timeout=3)"]
 
 CMD ["python", "-u", "-m", "weiguan.web.app"]

@@ -101,7 +101,7 @@ async def seed(config: dict) -> None:
     container = build_container(config)
     await container.init_resources()
     database = await container.database()
-    await database.create_tables()
+    await (await container.schema_migrations()).bring_to_head()
     async with database.connection() as conn:
         posts = (await conn.execute(sa.select(sa.func.count()).select_from(tables.post))).scalar()
         likes = (await conn.execute(

@@ -57,7 +57,7 @@ async def main(args) -> None:
     container = build_container(config)
     await container.init_resources()
     database = await container.database()
-    await database.create_tables()
+    await (await container.schema_migrations()).bring_to_head()
     wanted = {tables.user: args.users, tables.post: args.posts}
     async with database.connection() as conn:
         have = {t: await count(conn, t) for t in wanted}

@@ -37,12 +37,12 @@ class FakeUsers:
                     error.field = field
                     raise error
 
-    async def create(self, username: str, password_hash: str) -> dict:
-        self._check_unique({'username': username})
+    async def create(self, username: str, password_hash: str, **contacts: str) -> dict:
+        self._check_unique({'username': username, **contacts})
         now = _now()
         user = {'id': next(self._ids), 'username': username, 'password': password_hash,
                 'mobile': None, 'email': None, 'avatar_id': None, 'intro': '',
-                'created_at': now, 'updated_at': now}
+                'disabled': False, 'created_at': now, 'updated_at': now, **contacts}
         self.rows[user['id']] = user
         self.stats[user['id']] = {'id': user['id'], 'user_id': user['id'], 'post_count': 0,
                                   'like_count': 0, 'following_count': 0,
@@ -118,13 +118,24 @@ class FakeHasher:
 
 
 class FakeCodeSender:
-    """Records what would have been sent."""
+    """Records what would have been sent; `failing` channels raise Unavailable, as
+    a real sender whose delivery failed; `channels` are the ones it has."""
 
-    def __init__(self):
+    def __init__(self, channels=('mobile', 'email')):
         self.sent: list[tuple[str, str, str]] = []
+        self.texts: list[str] = []
+        self.channels = set(channels)
+        self.failing: set[str] = set()
 
-    async def send(self, channel: str, target: str, code: str) -> None:
+    def delivers(self, channel: str) -> bool:
+        return channel in self.channels
+
+    async def send(self, channel: str, target: str, code: str, text: str) -> None:
+        if channel in self.failing:
+            from weiguan.entities.errors import Unavailable
+            raise Unavailable()
         self.sent.append((channel, target, code))
+        self.texts.append(text)
 
     def last_code(self, target: str) -> str | None:
         return next((code for _, t, code in reversed(self.sent) if t == target), None)

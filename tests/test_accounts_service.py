@@ -194,3 +194,71 @@ async def test_send_code_goes_through_the_service(world):
     assert await world.service.send_code(MODIFY, VerifyChannel.EMAIL, 'x@example.com') \
         is None  # echo off in this world
     assert world.sender.sent[0][:2] == ('email', 'x@example.com')
+
+
+class SessionWorld(World):
+    """The service with a real session store (in memory) behind it."""
+
+    def __init__(self):
+        super().__init__()
+        from weiguan.dependencies.sessions import SessionStore
+        self.sessions = SessionStore(MemoryStore(clock=self.clock), expiry=3600,
+                                     idle_expiry=3600, refresh_interval=60,
+                                     clock=self.clock)
+        self.service.sessions = self.sessions
+
+    async def log_in(self, user_id: int, sid: str) -> None:
+        await self.sessions.save(sid, {'user_id': user_id})
+        await self.sessions.track(user_id, sid)
+
+
+async def test_a_disabled_user_cannot_log_in_and_their_sessions_end():
+    world = SessionWorld()
+    user_id = await world.service.register('alice', PASSWORD)
+    other = await world.service.register('bob', PASSWORD)
+    for sid in ('phone-session-0000000001', 'tablet-session-000000001'):
+        await world.log_in(user_id, sid)
+    await world.log_in(other, 'bob-session-0000000000001')
+
+    assert await world.service.set_disabled('alice', True) == 2
+    assert await world.sessions.load('phone-session-0000000001') is None
+    assert await world.sessions.load('tablet-session-000000001') is None
+    assert await world.sessions.load('bob-session-0000000000001') is not None
+    with pytest.raises(Fail) as refused:
+        await world.service.login(PASSWORD, username='alice')
+    assert refused.value.message == messages.ACCOUNT_DISABLED
+    with pytest.raises(Fail) as wrong:  # a wrong password does not tell it is disabled
+        await world.service.login('wrong1234', username='alice')
+    assert wrong.value.message == messages.BAD_CREDENTIALS
+
+    assert await world.service.set_disabled('alice', False) == 0
+    assert await world.service.login(PASSWORD, username='alice') == user_id
+
+
+async def test_reset_password_ends_every_session():
+    world = SessionWorld()
+    user_id = await world.service.register('alice', PASSWORD)
+    await world.log_in(user_id, 'phone-session-0000000001')
+    assert await world.service.reset_password('alice', 'another123') == 1
+    assert await world.sessions.load('phone-session-0000000001') is None
+    assert await world.service.login('another123', username='alice') == user_id
+    with pytest.raises(Fail):
+        await world.service.login(PASSWORD, username='alice')
+
+
+async def test_operator_actions_on_an_unknown_user_are_not_found(world):
+    from weiguan.entities.errors import NotFound
+    for action in (world.service.reset_password('ghost', PASSWORD),
+                   world.service.set_disabled('ghost', True)):
+        with pytest.raises(NotFound):
+            await action
+
+
+async def test_create_with_contacts_and_duplicates_named(world):
+    user = await world.service.create('alice', PASSWORD, mobile='13800000000',
+                                      email='a@example.com')
+    assert (user['mobile'], user['email']) == ('13800000000', 'a@example.com')
+    assert await world.service.login(PASSWORD, mobile='13800000000') == user['id']
+    with pytest.raises(Duplicate) as caught:
+        await world.service.create('bob', PASSWORD, email='a@example.com')
+    assert caught.value.message == messages.EMAIL_TAKEN

@@ -1,6 +1,7 @@
 """docker-compose.yml and the Dockerfile against the code: every WG_* variable they
 set is a real setting, every CLI command they run exists, and docker-compose itself
 accepts the file (when its binary is installed)."""
+import os
 import re
 import shutil
 import subprocess
@@ -41,8 +42,8 @@ def cli_invocations(text: str) -> list[list[str]]:
     return [m.group(1).split() for m in CLI.finditer(text)]
 
 
-def test_the_stack_has_its_four_services(compose):
-    assert set(compose['services']) >= {'server', 'scheduler', 'mysql', 'redis'}
+def test_the_stack_has_its_five_services(compose):
+    assert set(compose['services']) >= {'migrate', 'server', 'scheduler', 'mysql', 'redis'}
 
 
 def test_every_wg_variable_is_a_setting(compose):
@@ -61,6 +62,7 @@ def test_every_wg_value_parses(compose):
     for name, service in compose['services'].items():
         env = {k: v for k, v in environment(service).items() if k.startswith('WG_')}
         env = {k: re.sub(r'\$\{[^:}]+:-([^}]*)\}', r'\1', v) for k, v in env.items()}
+        env = {k: re.sub(r'\$\{[^:}]+:\?[^}]*\}', 'a-password', v) for k, v in env.items()}
         load_config(env=env)  # raises ConfigError naming a bad value
 
 
@@ -93,10 +95,29 @@ def test_the_scheduler_runs_the_schedule(compose):
         [['schedule', 'run']]
 
 
-def test_tables_are_created_on_start(compose):
-    server = compose['services']['server']
-    creates = ['model', 'create_tables'] in cli_invocations(command_text(server))
-    assert creates or environment(server).get('WG_DB_CREATE_TABLES') == 'true'
+def test_the_schema_is_upgraded_before_the_server_starts(compose):
+    services = compose['services']
+    assert cli_invocations(command_text(services['migrate'])) == [['model', 'create_tables']]
+    assert services['migrate']['depends_on']['mysql']['condition'] == 'service_healthy'
+    assert services['migrate'].get('restart') in (None, 'no')  # one shot
+    for name in ('server', 'scheduler'):
+        after = services['server']['depends_on']['migrate']['condition'] if name == 'server' \
+            else services[name]['depends_on']['server']['condition']
+        assert after in ('service_completed_successfully', 'service_healthy'), name
+    assert services['server']['depends_on']['migrate']['condition'] == \
+        'service_completed_successfully'
+    assert 'create_tables' not in command_text(services['server'])
+
+
+def test_database_passwords_are_required(compose):
+    """`${VAR:?message}`: docker-compose refuses to start without them, rather than
+    using a password written in this file."""
+    text = COMPOSE.read_text()
+    assert 'change-me' not in text
+    mysql = environment(compose['services']['mysql'])
+    for value in (mysql['MARIADB_PASSWORD'], mysql['MARIADB_ROOT_PASSWORD'],
+                  environment(compose['services']['server'])['WG_MYSQL_PASSWORD']):
+        assert re.fullmatch(r'\$\{MARIADB_(ROOT_)?PASSWORD:\?.+\}', value), value
 
 
 def test_app_services_wait_for_healthy_backends(compose):
@@ -126,11 +147,39 @@ def test_dockerfile():
     assert 'EXPOSE 8000' in lines
     assert 'WG_HOST=0.0.0.0' in text
     assert lines[-1] == 'CMD ["python", "-u", "-m", "weiguan.web.app"]'
+    assert not re.search(r'(COPY|pip install).*requirements-dev', text)  # runtime only
+    joined = text.replace('\\\n', ' ')  # continuation lines
+    assert re.search(r'^HEALTHCHECK .*CMD \["python", "-c", .*/health', joined, re.M)
+    assert 'CMD curl' not in joined and '"curl"' not in joined  # not in the slim image
+
+
+def test_the_image_carries_no_tests_and_no_test_tools():
+    ignored = {line.strip() for line in (ROOT / '.dockerignore').read_text().splitlines()}
+    assert {'tests', 'bench', 'requirements-dev.txt'} <= ignored
+    runtime = (ROOT / 'requirements.txt').read_text()
+    for tool in ('pytest', 'schemathesis', 'aiosmtpd', 'sanic-testing'):
+        assert tool not in runtime
+    dev = (ROOT / 'requirements-dev.txt').read_text().splitlines()
+    assert '-r requirements.txt' in dev and any(line.startswith('pytest==') for line in dev)
+    for line in runtime.splitlines():
+        assert line.startswith('#') or re.fullmatch(r'[A-Za-z0-9_.\[\]-]+==[\w.]+', line), line
+
+
+@pytest.mark.skipif(shutil.which('docker-compose') is None,
+                    reason='docker-compose is not installed (apt-get install docker-compose)')
+def test_docker_compose_refuses_to_start_without_passwords():
+    env = {k: v for k, v in os.environ.items() if k not in ('MARIADB_PASSWORD',
+                                                            'MARIADB_ROOT_PASSWORD')}
+    result = subprocess.run(['docker-compose', '-f', str(COMPOSE), 'config', '-q'],
+                            cwd=ROOT, capture_output=True, text=True, timeout=60, env=env)
+    assert result.returncode != 0
+    assert 'MARIADB_PASSWORD' in result.stderr
 
 
 @pytest.mark.skipif(shutil.which('docker-compose') is None,
                     reason='docker-compose is not installed (apt-get install docker-compose)')
 def test_docker_compose_accepts_the_file():
+    env = {**os.environ, 'MARIADB_PASSWORD': 'p', 'MARIADB_ROOT_PASSWORD': 'r'}
     result = subprocess.run(['docker-compose', '-f', str(COMPOSE), 'config', '-q'],
-                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+                            cwd=ROOT, capture_output=True, text=True, timeout=60, env=env)
     assert result.returncode == 0, result.stderr

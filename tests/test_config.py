@@ -11,7 +11,7 @@ from weiguan.config import SETTINGS, ConfigError, database_url, load_config, upl
 def test_defaults_are_the_embedded_mode():
     config = load_config(env={})
     for key, (_, default, _) in SETTINGS.items():
-        if key != 'DB_CREATE_TABLES':
+        if key not in ('DB_CREATE_TABLES', 'UPLOAD_FILE_URL_BASE'):  # derived when not set
             assert config[key] == default, key
     assert config['MYSQL_HOST'] is None and config['REDIS_URI'] is None
     assert config['DB_CREATE_TABLES'] is True
@@ -107,3 +107,36 @@ def test_readme_opens_with_the_two_setup_commands():
                                  'requirements.txt && .venv/bin/python -m weiguan.web.app')
     assert blocks[1].strip() == 'bash scripts/test'
     assert readme.index('```sh') < readme.index('\n## ')
+
+
+def test_the_file_url_base_follows_host_and_port_unless_set():
+    assert load_config(env={})['UPLOAD_FILE_URL_BASE'] == 'http://127.0.0.1:8000/files'
+    assert load_config(env={'WG_PORT': '8123'})['UPLOAD_FILE_URL_BASE'] == \
+        'http://127.0.0.1:8123/files'
+    assert load_config(env={'WG_HOST': '10.0.0.5', 'WG_PORT': '9000'})[
+        'UPLOAD_FILE_URL_BASE'] == 'http://10.0.0.5:9000/files'
+    # A wildcard address is not one to hand to clients.
+    assert load_config(env={'WG_HOST': '0.0.0.0'})['UPLOAD_FILE_URL_BASE'] == \
+        'http://127.0.0.1:8000/files'
+    assert load_config(env={'WG_HOST': '::1'})['UPLOAD_FILE_URL_BASE'] == \
+        'http://[::1]:8000/files'
+    explicit = {'WG_PORT': '8123', 'WG_UPLOAD_FILE_URL_BASE': 'https://cdn.example/f'}
+    assert load_config(env=explicit)['UPLOAD_FILE_URL_BASE'] == 'https://cdn.example/f'
+
+
+def test_an_old_python_stops_with_a_clear_message(capsys):
+    import pytest
+    from weiguan.runtime import check_python
+    with pytest.raises(SystemExit) as stopped:
+        check_python((3, 10, 12))
+    assert 'weiguan needs Python 3.11 or newer; this is Python 3.10.12' in str(stopped.value)
+    check_python((3, 11, 0))  # fine
+    check_python((3, 13, 1))
+
+
+def test_pyproject_declares_the_python_the_check_wants():
+    import tomllib
+    from pathlib import Path
+    from weiguan.runtime import REQUIRED
+    project = tomllib.loads((Path(__file__).parent.parent / 'pyproject.toml').read_text())
+    assert project['project']['requires-python'] == '>=%d.%d' % REQUIRED

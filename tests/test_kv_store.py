@@ -125,3 +125,36 @@ async def test_unreachable_redis_is_unavailable():
                 await call
     finally:
         await store.close()
+
+
+async def test_the_memory_store_sweeps_expired_keys_a_bounded_batch_per_write():
+    from weiguan.dependencies.kv import MemoryStore
+    from .fakes import FakeClock
+    clock = FakeClock()
+    store = MemoryStore(clock=clock, sweep_batch=10)
+    for i in range(35):
+        await store.incr(f'rate:{i}', 5)  # never read again
+    await store.set('session', 'kept', 3600)
+    clock.advance(6)
+    await store.set('session', 'kept', 3600)   # a write sweeps 10 at most
+    assert len(store) == 36 - 10
+    for _ in range(3):
+        await store.set('code', '123456', 300)
+    assert len(store) == 2  # the session and the code; every expired key is gone
+    assert await store.get('session') == 'kept'
+
+
+async def test_a_key_extended_after_its_first_expiry_is_not_swept():
+    from weiguan.dependencies.kv import MemoryStore
+    from .fakes import FakeClock
+    clock = FakeClock()
+    store = MemoryStore(clock=clock)
+    await store.set('s', 'v', 10)
+    clock.advance(8)
+    await store.set('s', 'v2', 10)  # now expires at +18
+    clock.advance(5)                 # past the first expiry, before the second
+    await store.set('other', 'x', 1)
+    assert await store.get('s') == 'v2'
+    clock.advance(6)
+    await store.set('other', 'y', 1)
+    assert len(store) == 1 and await store.get('s') is None

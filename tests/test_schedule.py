@@ -50,12 +50,12 @@ async def test_redis_lock_keeps_a_second_scheduler_idle():
         first_stats, second_stats = CountingStats(), CountingStats()
         first = ScheduleCommand(first_stats, RedisJobLocks(client, 'test:lock:'), 60)
         second = ScheduleCommand(second_stats, RedisJobLocks(client, 'test:lock:'), 60)
-        results = await asyncio.gather(first.run_locked('stat_user'),
-                                       second.run_locked('stat_user'))
+        results = await asyncio.gather(first._run_locked('stat_user'),
+                                       second._run_locked('stat_user'))
         assert sorted(results) == ['done', 'skipped']
         assert first_stats.runs + second_stats.runs == 1
         # released after the run: the next run of either goes ahead
-        assert await second.run_locked('stat_user') == 'done'
+        assert await second._run_locked('stat_user') == 'done'
     finally:
         await client.aclose()
 
@@ -63,7 +63,7 @@ async def test_redis_lock_keeps_a_second_scheduler_idle():
 async def test_without_redis_every_run_goes_ahead():
     stats = CountingStats()
     command = ScheduleCommand(stats, NoJobLocks(), 60)
-    assert await command.run_locked('stat_post') == 'done'
+    assert await command._run_locked('stat_post') == 'done'
     assert stats.runs == 1
 
 

@@ -138,3 +138,27 @@ async def test_a_resend_replaces_the_old_code(codes, clock, monkeypatch):
     assert await codes.send(MODIFY, EMAIL, 'a@example.com') == '222222'
     assert await codes.check(MODIFY, EMAIL, 'a@example.com', '111111') is False
     assert await codes.check(MODIFY, EMAIL, 'a@example.com', '222222') is True
+
+
+async def test_a_failed_delivery_leaves_no_code_and_no_resend_wait(codes, sender):
+    from weiguan.entities.errors import Unavailable
+    sender.failing.add('mobile')
+    with pytest.raises(Unavailable):
+        await codes.send(MODIFY, MOBILE, '13800000000')
+    assert sender.sent == []
+    sender.failing.clear()
+    code = await codes.send(MODIFY, MOBILE, '13800000000')  # at once: no TooManyRequests
+    assert await codes.check(MODIFY, MOBILE, '13800000000', code)
+
+
+async def test_a_channel_without_sender_is_refused_before_anything(clock):
+    from weiguan.entities import messages
+    from weiguan.entities.errors import Fail
+    sender = FakeCodeSender(channels=('email',))
+    codes = VerifyCodeService(MemoryStore(clock=clock), sender, ttl=300,
+                              resend_interval=60, max_tries=5, echo=False)
+    with pytest.raises(Fail) as refused:
+        await codes.send(MODIFY, MOBILE, '13800000000')
+    assert refused.value.message == messages.VERIFY_CODE_NO_CHANNEL.format(channel='mobile')
+    await codes.send(MODIFY, EMAIL, 'a@example.com')
+    assert 'valid for 5 minutes' in sender.texts[-1] and sender.sent[-1][2] in sender.texts[-1]

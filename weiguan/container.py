@@ -9,13 +9,16 @@ from typing import AsyncIterator
 
 from dependency_injector import containers, providers
 
+from .cli.commands.files import FilesCommand
 from .cli.commands.model import ModelCommand
 from .cli.commands.schedule import ScheduleCommand
+from .cli.commands.user import UserCommand
 from .config import thumb_path, upload_path
 from .dependencies.database import Database, create_engine, create_driver_pool
 from .dependencies.kv import MemoryStore, RedisStore, create_redis
 from .dependencies.locks import NoJobLocks, RedisJobLocks
 from .dependencies.media import MediaInspector
+from .dependencies.migrations import SchemaMigrations
 from .dependencies.passwords import Argon2Hasher
 from .dependencies.pubsub import MemoryBroker, RedisBroker
 from .dependencies.repositories.files import FileRepository
@@ -25,7 +28,7 @@ from .dependencies.repositories.posts import PostRepository
 from .dependencies.repositories.stats import StatRepository
 from .dependencies.repositories.users import UserRepository
 from .dependencies.rate_counter import FixedWindowCounter
-from .dependencies.senders import LogCodeSender
+from .dependencies.senders import CodeSenders, LogCodeSender, SmtpCodeSender, WebhookSmsSender
 from .dependencies.sessions import SessionStore
 from .dependencies.storage import LocalDisk
 from .dependencies.video import VideoProbe
@@ -35,6 +38,7 @@ from .services.health import HealthService
 from .services.hydration import PostHydrator, UserHydrator
 from .services.messages import MessageService
 from .services.posts import PostService
+from .services.pruning import FilePruner
 from .services.rate_limits import Limit, RateLimiter
 from .services.stats import StatService
 from .services.storage import StorageService
@@ -69,6 +73,21 @@ async def init_store(redis_uri: str | None) -> AsyncIterator[RedisStore | Memory
     store = RedisStore(create_redis(redis_uri)) if redis_uri else MemoryStore()
     yield store
     await store.close()
+
+
+async def init_code_senders(config: dict) -> AsyncIterator[CodeSenders]:
+    """A sender per configured channel; the log sender for the others only while
+    VERIFY_CODE_ECHO is on (development): in production a code is never logged."""
+    timeout = config['VERIFY_CODE_DELIVERY_TIMEOUT']
+    email = config['SMTP_HOST'] and SmtpCodeSender(
+        config['SMTP_HOST'], config['SMTP_PORT'], config['SMTP_FROM'],
+        config['SMTP_USER'], config['SMTP_PASSWORD'], config['SMTP_STARTTLS'], timeout)
+    mobile = config['SMS_WEBHOOK_URL'] and WebhookSmsSender(
+        config['SMS_WEBHOOK_URL'], config['SMS_WEBHOOK_TOKEN'], timeout)
+    senders = CodeSenders(email=email or None, mobile=mobile or None,
+                          fallback=LogCodeSender() if config['VERIFY_CODE_ECHO'] else None)
+    yield senders
+    await senders.close()
 
 
 def make_job_locks(store: RedisStore | MemoryStore) -> RedisJobLocks | NoJobLocks:
@@ -106,7 +125,7 @@ class Container(containers.DeclarativeContainer):
                                              config.RATE_VERIFY_CODE_WINDOW),
         upload_per_user=providers.Factory(Limit, config.RATE_UPLOAD_PER_USER,
                                           config.RATE_UPLOAD_WINDOW))
-    code_sender = providers.Singleton(LogCodeSender)
+    code_sender = providers.Resource(init_code_senders, config=config)
     file_links = providers.Singleton(FileLinks, url_base=config.UPLOAD_FILE_URL_BASE)
 
     users = providers.Singleton(UserRepository, db=database)
@@ -150,7 +169,12 @@ class Container(containers.DeclarativeContainer):
     stat_service = providers.Singleton(StatService, stats=stats)
     job_locks = providers.Singleton(make_job_locks, store=store)
 
-    model_command = providers.Singleton(ModelCommand, database=database)
+    schema_migrations = providers.Singleton(SchemaMigrations, database=database)
+    model_command = providers.Singleton(ModelCommand, migrations=schema_migrations)
+    user_command = providers.Singleton(UserCommand, account_service=account_service)
+    file_pruner = providers.Singleton(FilePruner, files=files, disk=disk,
+                                      thumb_suffix=media.provided.thumb_suffix)
+    files_command = providers.Singleton(FilesCommand, file_pruner=file_pruner)
     schedule_command = providers.Singleton(ScheduleCommand, stat_service=stat_service,
                                            job_locks=job_locks, interval=config.STAT_INTERVAL)
 

@@ -3,6 +3,10 @@
 Each command runs in one event loop that also initialises and closes the
 container's resources (Fire would otherwise run the coroutine in a loop of its own,
 after the resources were bound to another)."""
+from ..runtime import check_python
+
+check_python()
+
 import asyncio
 import functools
 import inspect
@@ -17,7 +21,8 @@ from ..container import Container, build_container
 from ..entities import messages
 from ..entities.errors import AppError
 
-GROUPS = {'model': 'model_command', 'schedule': 'schedule_command'}
+GROUPS = {'model': 'model_command', 'schedule': 'schedule_command', 'user': 'user_command',
+          'files': 'files_command'}
 
 
 async def _invoke(container: Container, provider: str, name: str, args, kwargs):
@@ -47,6 +52,30 @@ def _group(container: Container, provider: str) -> object:
     return group
 
 
+# Groups whose arguments are text whatever they look like: Fire would read a mobile
+# '+8613800000000' as a number (losing the +) and a password '1e10' as a float.
+TEXT_GROUPS = {'user'}
+
+
+def as_text(argv: list[str]) -> list[str]:
+    """The arguments with every option value quoted as a Python string literal,
+    which Fire then reads back unchanged."""
+    if not argv or argv[0] not in TEXT_GROUPS:
+        return argv
+    quoted, value_next = [], False
+    for token in argv:
+        if token.startswith('--') and '=' in token:
+            name, _, value = token.partition('=')
+            token = f'{name}={value!r}'
+            value_next = False
+        elif token.startswith('--'):
+            value_next = token not in ('--help', '--')
+        elif value_next:
+            token, value_next = repr(token), False
+        quoted.append(token)
+    return quoted
+
+
 def commands(container: Container) -> dict[str, object]:
     return {group: _group(container, provider) for group, provider in GROUPS.items()}
 
@@ -54,7 +83,9 @@ def commands(container: Container) -> dict[str, object]:
 def failure_line(error: Exception) -> str:
     """One line for the terminal: the error's message and the first line of its cause."""
     message = getattr(error, 'message', None) or str(error)
-    cause = str(error.__cause__ or '').strip().splitlines()
+    cause = error.__cause__
+    # An error translated from another of ours already says it all.
+    cause = '' if isinstance(cause, AppError) else str(cause or '').strip().splitlines()
     if cause:
         return messages.CLI_FAILED_BECAUSE.format(message=message, cause=cause[0])
     return messages.CLI_FAILED.format(message=message)
@@ -65,7 +96,8 @@ def main(argv: list[str] | None = None) -> None:
         config = load_config()
         logging.config.dictConfig(log_config(config))
         os.makedirs(config['DATA_PATH'], exist_ok=True)  # the SQLite file lives there
-        fire.Fire(commands(build_container(config)), command=argv, name='weiguan.cli.app')
+        fire.Fire(commands(build_container(config)), command=as_text(sys.argv[1:] if argv is None else argv),
+                  name='weiguan.cli.app')
     except (AppError, ConfigError) as error:  # expected failures: no traceback
         print(failure_line(error), file=sys.stderr)
         sys.exit(1)

@@ -23,8 +23,9 @@ SETTINGS: dict[str, tuple[type, Any, str]] = {
     'UPLOAD_DIR': (str, 'files', 'folder of the uploads, under DATA_PATH'),
     'UPLOAD_FILE_MAX_SIZE': (int, 50 * 1024 * 1024, 'largest uploaded file, bytes'),
     'UPLOAD_FILE_MAX_NUMBER': (int, 10, 'most files in one upload'),
-    'UPLOAD_FILE_URL_BASE': (str, 'http://127.0.0.1:8000/files',
-                             'absolute URL prefix of the files'),
+    'UPLOAD_FILE_URL_BASE': (str, None, 'absolute URL prefix of the files (not set: '
+                                        'http://HOST:PORT/files, 127.0.0.1 for a HOST of '
+                                        '0.0.0.0 or ::)'),
     'THUMB_DIR': (str, 'thumbs', 'folder of the cached thumbnails, under DATA_PATH '
                                  '(apart from the uploads)'),
     'IMAGE_MAX_PIXELS': (int, 80_000_000, 'largest uploaded image, width x height '
@@ -60,9 +61,24 @@ SETTINGS: dict[str, tuple[type, Any, str]] = {
                                'would otherwise hang it); 0: no limit'),
     'SQLITE_FILE': (str, 'weiguan.db', 'SQLite file name, under DATA_PATH'),
     'REDIS_URI': (str, None, 'Redis URI; when set Redis replaces the in-process stores'),
-    'DB_CREATE_TABLES': (bool, None, 'create missing tables at start-up '
-                                     '(default: on for SQLite, off for MySQL)'),
-    'VERIFY_CODE_ECHO': (bool, True, 'echo verify codes in the response (development only)'),
+    'DB_CREATE_TABLES': (bool, None, 'bring the schema to the newest migration at start-up, '
+                                     'as `model create_tables` does (default: on for '
+                                     'SQLite, off for MySQL)'),
+    'VERIFY_CODE_ECHO': (bool, True, 'development only: echo verify codes in the response, '
+                                     'and log those of a channel with no sender (off: such '
+                                     'a send is refused, and no code is ever logged)'),
+    'SMTP_HOST': (str, None, 'SMTP server of the verify-code mails; not set: no email channel'),
+    'SMTP_PORT': (int, 587, 'SMTP port'),
+    'SMTP_USER': (str, None, 'SMTP login (not set: none)'),
+    'SMTP_PASSWORD': (str, None, 'SMTP password'),
+    'SMTP_FROM': (str, 'weiguan@localhost', 'sender address of the verify-code mails'),
+    'SMTP_STARTTLS': (bool, True, 'upgrade the SMTP connection with STARTTLS (required)'),
+    'SMS_WEBHOOK_URL': (str, None, 'URL the verify-code SMS are POSTed to as JSON {mobile, '
+                                   'code, text} (a relay to any SMS provider); not set: no '
+                                   'SMS channel'),
+    'SMS_WEBHOOK_TOKEN': (str, None, 'bearer token sent to the SMS webhook (not set: none)'),
+    'VERIFY_CODE_DELIVERY_TIMEOUT': (int, 10, 'seconds a mail or webhook delivery may take '
+                                              'before the send answers 503'),
     'VERIFY_CODE_TTL': (int, 300, 'seconds a verify code stays valid'),
     'VERIFY_CODE_RESEND_INTERVAL': (int, 60, 'seconds between two sends to one target'),
     'VERIFY_CODE_MAX_TRIES': (int, 5, 'wrong tries that void a verify code'),
@@ -125,8 +141,19 @@ def load_config(env: Mapping[str, str] | None = None,
     config.update(overrides)
     if config['DB_CREATE_TABLES'] is None:
         config['DB_CREATE_TABLES'] = not config['MYSQL_HOST']
+    if config['UPLOAD_FILE_URL_BASE'] is None:
+        config['UPLOAD_FILE_URL_BASE'] = default_url_base(config)
     config['DB_URL'] = database_url(config)
     return config
+
+
+def default_url_base(config: Mapping[str, Any]) -> str:
+    """Where this server answers /files: its own address and port (a wildcard
+    address is not one a client can reach; behind a proxy set the variable)."""
+    host = config['HOST']
+    host = '127.0.0.1' if host in ('0.0.0.0', '::', '') else host
+    host = f'[{host}]' if ':' in host else host
+    return f"http://{host}:{config['PORT']}/files"
 
 
 def database_url(config: Mapping[str, Any]) -> str:

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from ..entities.errors import Duplicate, Unavailable
 from .prepared import Prepared
-from .tables import UTCDateTime, metadata
+from .tables import UTCDateTime
 
 log = logging.getLogger(__name__)
 
@@ -168,9 +168,10 @@ class Database:
         self.timeout = timeout if timeout and self.dialect != 'sqlite' else None
 
     @asynccontextmanager
-    async def _translated(self, opener) -> AsyncIterator[AsyncConnection]:
+    async def _translated(self, opener, deadline: bool = True
+                          ) -> AsyncIterator[AsyncConnection]:
         try:
-            if self.timeout is None:
+            if self.timeout is None or not deadline:
                 async with opener() as conn:
                     yield conn
             else:
@@ -194,6 +195,11 @@ class Database:
     def transaction(self):
         """One transaction: committed when the block ends, rolled back on any error."""
         return self._translated(self.engine.begin)
+
+    def schema_change(self):
+        """A transaction without the deadline: migrations (DDL on a large table can
+        take minutes) and nothing else. On MySQL each DDL statement commits itself."""
+        return self._translated(self.engine.begin, deadline=False)
 
     def connection(self):
         """A connection for reads that are not prepared (batch jobs, tools)."""
@@ -257,15 +263,6 @@ class Database:
     async def ping(self) -> None:
         async with self.transaction() as conn:
             await conn.execute(sa.text('SELECT 1'))
-
-    async def create_tables(self) -> list[str]:
-        """Create the missing tables; return their names."""
-        async with self.transaction() as conn:
-            existing = set(await conn.run_sync(
-                lambda sync: sa.inspect(sync).get_table_names()))
-            missing = [t for t in metadata.sorted_tables if t.name not in existing]
-            await conn.run_sync(metadata.create_all, tables=missing)
-        return [t.name for t in missing]
 
     async def dispose(self) -> None:
         await self.engine.dispose()

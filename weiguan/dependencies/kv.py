@@ -2,6 +2,7 @@
 configured (shared by every server process), a dict in process on the embedded
 default. Both raise Unavailable when the store cannot be reached."""
 import functools
+import heapq
 import logging
 import time
 from typing import Any, Callable
@@ -92,11 +93,48 @@ class RedisStore:
 
 
 class MemoryStore:
-    """The same contract in one process's memory (embedded default and tests)."""
+    """The same contract in one process's memory (embedded default and tests).
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic):
+    Expired keys are swept as Redis does it, without a timer: every write first drops
+    up to `sweep_batch` keys whose time has passed, found in a heap of expiry times
+    (one entry per key; a key whose expiry moved on is put back at its new time).
+    So rate-limit and code keys nobody reads again do not pile up for the life of
+    the process, and no write does more than a bounded amount of extra work."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic, sweep_batch: int = 100):
         self._clock = clock
         self._data: dict[str, tuple[Any, float]] = {}
+        self._expiries: list[tuple[float, str]] = []  # heap of (expiry seen, key)
+        self._scheduled: set[str] = set()
+        self.sweep_batch = sweep_batch
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def _schedule(self, key: str) -> None:
+        if key not in self._scheduled:
+            self._scheduled.add(key)
+            heapq.heappush(self._expiries, (self._data[key][1], key))
+
+    def _sweep(self) -> None:
+        now = self._clock()
+        for _ in range(self.sweep_batch):
+            if not self._expiries or self._expiries[0][0] > now:
+                return
+            _, key = heapq.heappop(self._expiries)
+            self._scheduled.discard(key)
+            item = self._data.get(key)
+            if item is None:
+                continue
+            if item[1] <= now:
+                del self._data[key]
+            else:
+                self._schedule(key)  # extended since: back in at its new time
+
+    def _store(self, key: str, value: Any, expires: float) -> None:
+        self._sweep()
+        self._data[key] = (value, expires)
+        self._schedule(key)
 
     def _live(self, key: str) -> Any:
         item = self._data.get(key)
@@ -111,7 +149,7 @@ class MemoryStore:
         return self._live(key)
 
     async def set(self, key: str, value: str, ttl: int) -> None:
-        self._data[key] = (value, self._clock() + ttl)
+        self._store(key, value, self._clock() + ttl)
 
     async def set_if_absent(self, key: str, value: str, ttl: int) -> bool:
         if self._live(key) is not None:
@@ -132,7 +170,7 @@ class MemoryStore:
     async def incr(self, key: str, ttl: int) -> int:
         count = int(self._live(key) or 0) + 1
         expires = self._data[key][1] if count > 1 else self._clock() + ttl
-        self._data[key] = (str(count), expires)
+        self._store(key, str(count), expires)
         return count
 
     async def ttl(self, key: str) -> int:
@@ -144,7 +182,7 @@ class MemoryStore:
         now = self._clock()
         members = {m: until for m, until in (self._live(key) or {}).items() if until > now}
         members[member] = now + ttl
-        self._data[key] = (members, now + ttl)
+        self._store(key, members, now + ttl)
 
     async def members(self, key: str) -> list[str]:
         now = self._clock()
@@ -160,6 +198,8 @@ class MemoryStore:
 
     async def close(self) -> None:
         self._data.clear()
+        self._expiries.clear()
+        self._scheduled.clear()
 
 
 def create_redis(uri: str, socket_timeout: float | None = 5) -> aioredis.Redis:

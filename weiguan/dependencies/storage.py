@@ -7,6 +7,7 @@ with a dot (the temporary files of writes in progress) are never found."""
 import asyncio
 import os
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Awaitable, Callable
 
@@ -63,6 +64,29 @@ class LocalDisk:
             except (UnsafeLocation, OSError):
                 pass
 
+    def stored(self) -> list['Stored']:
+        """Every stored file (files in the middle of a write excluded)."""
+        return [Stored(str(path.relative_to(self.root).as_posix()), *_size_and_age(path))
+                for path in _files(self.root)]
+
+    def cached(self, suffix: str) -> list['Cached']:
+        """Every cached copy, with the location of the stored file it was made from."""
+        copies = []
+        for path in _files(self.cache_root):
+            relative = path.relative_to(self.cache_root)
+            if len(relative.parts) < 2 or not relative.name.endswith(suffix):
+                continue
+            source = '/'.join(relative.parts[1:])[:-len(suffix)]
+            copies.append(Cached(relative.as_posix(), source, *_size_and_age(path)))
+        return copies
+
+    def remove_cached(self, copies: list[str]) -> None:
+        for copy in copies:
+            try:
+                self._inside(self.cache_root, copy).unlink(missing_ok=True)
+            except (UnsafeLocation, OSError):
+                pass
+
     async def derived(self, location: str, variant: str, suffix: str,
                       make: Maker) -> str | None:
         """The path of a cached copy of a stored file (e.g. a thumbnail), made by
@@ -87,6 +111,38 @@ class LocalDisk:
         self._making.pop(target, None)
         if not done.cancelled():
             done.exception()  # retrieved: every waiter may have gone
+
+
+@dataclass(frozen=True)
+class Stored:
+    location: str  # 'bucket/path/name', as in the file rows
+    size: int
+    modified: float  # Unix time
+
+
+@dataclass(frozen=True)
+class Cached:
+    copy: str      # 'variant/bucket/path/name<suffix>' under the cache
+    source: str    # the location it was made from
+    size: int
+    modified: float
+
+
+def _files(base: Path) -> list[Path]:
+    """Regular files under `base`, none whose name starts with a dot (writes in
+    progress); symlinks not followed."""
+    if not base.is_dir():
+        return []
+    found = []
+    for folder, folders, names in os.walk(base):
+        folders[:] = [name for name in folders if not name.startswith('.')]
+        found.extend(Path(folder) / name for name in names if not name.startswith('.'))
+    return [path for path in found if path.is_file() and not path.is_symlink()]
+
+
+def _size_and_age(path: Path) -> tuple[int, float]:
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime
 
 
 def _temporary(path: Path) -> Path:

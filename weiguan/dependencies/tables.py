@@ -1,5 +1,8 @@
 """The schema, in SQLAlchemy Core, for MySQL/MariaDB (utf8mb4, InnoDB) and SQLite.
 
+This is the head of the migrations in weiguan/migrations: a change here needs a new
+revision there (tests/test_migrations.py compares the two).
+
 Secondary indexes follow the queries: (author, id) for a user's posts and the home
 timeline, (user, id) for "newest first" lists of follows and likes. No foreign keys:
 writes that touch several tables run in one transaction in the repositories, and
@@ -68,6 +71,9 @@ user = sa.Table(
     sa.Column('email', _folded(100), nullable=True),
     _ref('avatar_id', nullable=True),
     sa.Column('intro', sa.String(200), nullable=False, default='', server_default=''),
+    # Set by `user disable` (admin CLI): no login, every session ended.
+    sa.Column('disabled', sa.Boolean, nullable=False, default=False,
+              server_default=sa.false()),
     *_times(),
     sa.Index('uq_user_username', 'username', unique=True),
     sa.Index('uq_user_mobile', 'mobile', unique=True),

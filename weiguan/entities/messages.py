@@ -21,14 +21,31 @@ BODY_NOT_JSON_TYPE = ('Content-Type: expected application/json, got {type}; '
 CLI_FAILED = 'error: {message}'
 CLI_FAILED_BECAUSE = 'error: {message} ({cause})'
 
+# schema (model create_tables / upgrade / downgrade)
+SCHEMA_AT_HEAD = 'The schema is at the head ({head}); nothing to do.'
+SCHEMA_UPGRADED = 'Upgraded the schema from {before} to {head}.'
+SCHEMA_ADOPTED = ('The tables made before migrations match revision {revision}: '
+                  'adopted, then upgraded to {head}.')
+SCHEMA_NOT_ADOPTABLE = ('The tables have no migration record and match no revision, '
+                        'so they were left alone; differences: {differences}')
+MIGRATION_REFUSED = 'The migration was refused: {reason}'
+
 # account
 BAD_CREDENTIALS = 'Wrong username, mobile or password.'
+ACCOUNT_DISABLED = 'This account is disabled; contact the operator of the service.'
 USERNAME_TAKEN = 'username: that username is taken.'
 MOBILE_TAKEN = 'mobile: that mobile number is already used.'
 EMAIL_TAKEN = 'email: that email address is already used.'
 LOGIN_NEEDS_ACCOUNT = 'username: give a username or a mobile.'
 VERIFY_CODE_WRONG = 'code: the verify code is wrong or has expired.'
 VERIFY_CODE_NEEDED = 'code: a verify code is needed to change {field}.'
+VERIFY_CODE_NO_CHANNEL = ('Verify codes by {channel} cannot be sent: this server has no '
+                          'way to deliver them.')
+VERIFY_CODE_NOT_DELIVERED = ('The verify code could not be delivered; retry in a '
+                             'moment.')
+# The mail's subject and the text of the mail and of the SMS.
+VERIFY_MAIL_SUBJECT = 'Your weiguan verify code'
+VERIFY_CODE_TEXT = 'Your weiguan verify code is {code}. It is valid for {minutes} minutes.'
 VERIFY_CODE_TOO_SOON = 'A verify code was just sent; retry in {seconds} s.'
 VERIFY_CODE_TOO_MANY = 'Too many verify codes were asked for; retry in {seconds} s.'
 LOGIN_TOO_MANY = 'Too many failed logins; retry in {seconds} s.'

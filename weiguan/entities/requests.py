@@ -22,6 +22,23 @@ PASSWORD = [validate.Length(min=8, max=64, error=messages.PASSWORD_RULE), _lette
 PASSWORD_DOC = {'description': messages.PASSWORD_RULE}
 
 
+def validation_message(error: ValidationError) -> str:
+    """'field: problem' for the first problem found, the field named as on the wire."""
+    def first(messages_, path=()):
+        if isinstance(messages_, dict):
+            for key, value in messages_.items():
+                return first(value, path + (str(key),))
+        if isinstance(messages_, list) and messages_:
+            if isinstance(messages_[0], (dict, list)):
+                return first(messages_[0], path)
+            return path, str(messages_[0])
+        return path, str(messages_)
+    path, text = first(error.messages)
+    path = tuple(p for p in path if p != '_schema')
+    name = '.'.join(path) or 'body'
+    return text if text.startswith(name + ':') else f'{name}: {text}'
+
+
 class RequestSchema(Schema):
     class Meta:
         unknown = EXCLUDE
@@ -172,3 +189,14 @@ class UploadForm(RequestSchema):
 class ProcessQuery(RequestSchema):
     """`process` of a file download; the storage service knows the valid values."""
     process = fields.String(load_default=None, validate=validate.Length(max=32))
+
+
+class CreateUserCommand(RegisterRequest):
+    """`user create` (admin CLI): the registration's rules, plus the contacts."""
+    mobile = fields.String(validate=MOBILE, allow_none=True)
+    email = fields.Email(validate=validate.Length(max=100), allow_none=True)
+
+
+class ResetPasswordCommand(RequestSchema):
+    username = fields.String(required=True)
+    password = fields.String(required=True, validate=PASSWORD)

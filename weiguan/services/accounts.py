@@ -1,6 +1,6 @@
 from ..entities import messages
 from ..entities.enums import VerifyChannel, VerifyCodeType
-from ..entities.errors import Duplicate, Fail
+from ..entities.errors import Duplicate, Fail, NotFound
 
 DUPLICATE_MESSAGES = {'username': messages.USERNAME_TAKEN, 'mobile': messages.MOBILE_TAKEN,
                       'email': messages.EMAIL_TAKEN}
@@ -52,7 +52,16 @@ class AccountService:
             if self.limits:
                 await self.limits.login_failed(account, client_ip)
             raise Fail(messages.BAD_CREDENTIALS)
+        if user['disabled']:  # said only to who knows the password
+            raise Fail(messages.ACCOUNT_DISABLED)
         return user['id']
+
+    async def end_sessions(self, user_id: int, keep: str | None = None) -> int:
+        """End every session of the user but `keep` (None: all of them), at once: the
+        one rule behind a password change, a reset and a disable. How many ended."""
+        if self.sessions is None:
+            return 0
+        return await self.sessions.end_others(user_id, keep=keep)
 
     async def profile(self, user_id: int | None) -> dict | None:
         """The user as its owner sees it (None when there is no such user)."""
@@ -85,9 +94,40 @@ class AccountService:
                 await self.users.update(user_id, **changes)
             except Duplicate as error:
                 raise _duplicate(error) from error
-        if changes.get('password') is not None and self.sessions:
-            await self.sessions.end_others(user_id, keep=keep_session)
+        if changes.get('password') is not None:
+            await self.end_sessions(user_id, keep=keep_session)
         return await self.profile(user_id)
+
+    # Operator actions (the admin CLI); the input is validated by the caller.
+
+    async def create(self, username: str, password: str, mobile: str | None = None,
+                     email: str | None = None) -> dict:
+        """A user made by an operator (no verify codes); the registration's rules."""
+        password_hash = await self.hasher.hash(password)
+        contacts = {k: v for k, v in (('mobile', mobile), ('email', email)) if v}
+        try:
+            return await self.users.create(username, password_hash, **contacts)
+        except Duplicate as error:
+            raise _duplicate(error) from error
+
+    async def _named(self, username: str) -> dict:
+        user = await self.users.find_by('username', username)
+        if user is None:
+            raise NotFound(messages.USER_NOT_FOUND)
+        return user
+
+    async def reset_password(self, username: str, password: str) -> int:
+        """Set a new password and end every session of the user; how many ended."""
+        user = await self._named(username)
+        await self.users.update(user['id'], password=await self.hasher.hash(password))
+        return await self.end_sessions(user['id'])
+
+    async def set_disabled(self, username: str, disabled: bool) -> int:
+        """Disable (no login; every session ends at once) or enable the user; how
+        many sessions ended."""
+        user = await self._named(username)
+        await self.users.update(user['id'], disabled=disabled)
+        return await self.end_sessions(user['id']) if disabled else 0
 
     async def send_code(self, type: VerifyCodeType, channel: VerifyChannel,
                         target: str, client_ip: str | None = None) -> str | None:

@@ -2,7 +2,7 @@ import secrets
 
 from ..entities import messages
 from ..entities.enums import VerifyChannel, VerifyCodeType
-from ..entities.errors import TooManyRequests
+from ..entities.errors import Fail, TooManyRequests, Unavailable
 
 
 class VerifyCodeService:
@@ -24,16 +24,25 @@ class VerifyCodeService:
 
     async def send(self, type: VerifyCodeType, channel: VerifyChannel,
                    target: str) -> str | None:
-        """Send a fresh code; return it when echo is on, else None."""
+        """Send a fresh code; return it when echo is on, else None. A channel with
+        no sender is refused (Fail); a delivery that fails (Unavailable) leaves no
+        code and does not count as a send for the resend interval."""
+        if not self.sender.delivers(channel.value):
+            raise Fail(messages.VERIFY_CODE_NO_CHANNEL.format(channel=channel.value))
         gate = self._key('sent', channel.value, target)
         if not await self.store.set_if_absent(gate, '1', self.resend_interval):
             wait = await self.store.ttl(gate) or self.resend_interval
             raise TooManyRequests(wait, messages.VERIFY_CODE_TOO_SOON.format(seconds=wait))
         code = f'{secrets.randbelow(10**6):06d}'
+        text = messages.VERIFY_CODE_TEXT.format(code=code, minutes=max(1, self.ttl // 60))
         key = self._key('code', type.value, channel.value, target)
-        await self.store.set(key, code, self.ttl)
+        try:
+            await self.sender.send(channel.value, target, code, text)
+            await self.store.set(key, code, self.ttl)  # only a delivered code is usable
+        except Unavailable:
+            await self.store.delete(gate)
+            raise
         await self.store.delete(self._key('tries', type.value, channel.value, target))
-        await self.sender.send(channel.value, target, code)
         return code if self.echo else None
 
     async def check(self, type: VerifyCodeType, channel: VerifyChannel, target: str,

@@ -1,5 +1,10 @@
 """The Sanic app factory and the server entry point: python -m weiguan.web.app"""
+from ..runtime import check_python
+
+check_python()
+
 import asyncio
+import logging
 import logging.config
 import os
 from functools import partial
@@ -23,6 +28,7 @@ from .security import install_security
 from .sessions import install_sessions
 from .sockets import SocketHub
 
+log = logging.getLogger('weiguan.web.app')  # not __name__: '__main__' under python -m
 BLUEPRINTS = (ops, account, user, post, storage, files, message, docs)
 
 
@@ -56,8 +62,8 @@ def create_app(config: dict | None = None, container: Container | None = None,
         app.ctx.services = await resolve(container)
         app.ctx.sockets = SocketHub()
         app.ctx.unsubscribe = (await container.broker()).subscribe(app.ctx.sockets.deliver)
-        if config['DB_CREATE_TABLES']:
-            await (await container.database()).create_tables()
+        if config['DB_CREATE_TABLES']:  # the path of `model create_tables`
+            log.info('schema: %s', await (await container.schema_migrations()).bring_to_head())
 
     @app.after_server_stop
     async def stop(app: Sanic) -> None:

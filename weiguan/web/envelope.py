@@ -10,6 +10,7 @@ from sanic.handlers import ErrorHandler
 
 from ..entities import messages
 from ..entities.errors import AppError, InvalidParam, TooManyRequests
+from ..entities.requests import validation_message
 from .responses import EnvelopeResponse
 
 log = logging.getLogger(__name__)
@@ -36,23 +37,6 @@ def envelope(code: str = 'ok', message: str = '', data: dict | None = None,
 
 def ok(**data) -> HTTPResponse:
     return envelope(data=data)
-
-
-def validation_message(error: ValidationError) -> str:
-    """'field: problem' for the first problem found, the field named as on the wire."""
-    def first(messages_, path=()):
-        if isinstance(messages_, dict):
-            for key, value in messages_.items():
-                return first(value, path + (str(key),))
-        if isinstance(messages_, list) and messages_:
-            if isinstance(messages_[0], (dict, list)):
-                return first(messages_[0], path)
-            return path, str(messages_[0])
-        return path, str(messages_)
-    path, text = first(error.messages)
-    path = tuple(p for p in path if p != '_schema')
-    name = '.'.join(path) or 'body'
-    return text if text.startswith(name + ':') else f'{name}: {text}'
 
 
 def app_error_response(error: AppError) -> HTTPResponse:

@@ -1,27 +1,25 @@
 import asyncio
 import logging
 import signal
-import sys
 import time
 from datetime import datetime, timezone
 
 from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from ..progress import Progress
+
 log = logging.getLogger(__name__)
 
 JOBS = ('stat_user', 'stat_post')
 
 
-def _progress_printer(label: str):
-    """Progress lines on a terminal; silence in logs and pipes."""
-    if not sys.stderr.isatty():
-        return None
-
-    def show(done: int, total: int) -> None:
-        print(f'\r{label}: {done}/{total} ids ({done * 100 // max(total, 1)}%)',
-              end='' if done < total else '\n', file=sys.stderr, flush=True)
-    return show
+async def _with_progress(label: str, reconcile) -> int:
+    progress = Progress(label, unit='id')
+    try:
+        return await reconcile(progress)
+    finally:
+        progress.close()
 
 
 class ScheduleCommand:
@@ -32,22 +30,23 @@ class ScheduleCommand:
         self.locks = job_locks
         self.interval = interval
 
-    async def stat_user(self, user_id: int | None = None):
+    # `run <task>` is the command; the jobs and the scheduled run are not listed.
+    async def _stat_user(self, user_id: int | None = None):
         """Reconcile user stats: one user (prints its row) or all (prints a summary)."""
         if user_id is not None:
             return await self.stats.reconcile_user(int(user_id)) or f'no user {user_id}'
 
         started = time.monotonic()
-        repaired = await self.stats.reconcile_users(_progress_printer('stat_user'))
+        repaired = await _with_progress('stat_user', self.stats.reconcile_users)
         return f'stat_user: {repaired} rows repaired in {time.monotonic() - started:.2f} s'
 
-    async def stat_post(self, post_id: int | None = None):
+    async def _stat_post(self, post_id: int | None = None):
         """Reconcile post stats: one post (prints its row) or all (prints a summary)."""
         if post_id is not None:
             return await self.stats.reconcile_post(int(post_id)) or f'no post {post_id}'
 
         started = time.monotonic()
-        repaired = await self.stats.reconcile_posts(_progress_printer('stat_post'))
+        repaired = await _with_progress('stat_post', self.stats.reconcile_posts)
         return f'stat_post: {repaired} rows repaired in {time.monotonic() - started:.2f} s'
 
     async def run(self, task: str | None = None, user_id: int | None = None,
@@ -57,12 +56,12 @@ class ScheduleCommand:
         if task is None:
             return await self._serve()
         if task == 'stat_user':
-            return await self.stat_user(user_id)
+            return await self._stat_user(user_id)
         if task == 'stat_post':
-            return await self.stat_post(post_id)
+            return await self._stat_post(post_id)
         raise SystemExit(f'unknown task {task!r}; choose one of: {", ".join(JOBS)}')
 
-    async def run_locked(self, job: str) -> str:
+    async def _run_locked(self, job: str) -> str:
         """One scheduled run of `job`, skipped when another scheduler holds its lock."""
         async with self.locks.hold(job, ttl=max(self.interval * 2, 60)) as acquired:
             if not acquired:
@@ -84,7 +83,7 @@ class ScheduleCommand:
         """Run every job on the interval until SIGINT/SIGTERM (or `stop` is set)."""
         scheduler = AsyncIOScheduler(timezone=timezone.utc)
         for job in JOBS:
-            scheduler.add_job(self.run_locked, 'interval', args=[job], id=job,
+            scheduler.add_job(self._run_locked, 'interval', args=[job], id=job,
                               seconds=self.interval, max_instances=1, coalesce=True,
                               next_run_time=datetime.now(timezone.utc))
         scheduler.add_listener(self._on_job_error, EVENT_JOB_ERROR)

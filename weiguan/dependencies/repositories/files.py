@@ -1,3 +1,5 @@
+import sqlalchemy as sa
+
 from .. import tables
 from .base import Repository
 
@@ -20,3 +22,12 @@ class FileRepository(Repository):
     async def delete(self, id: int) -> None:
         async with self.db.transaction() as conn:
             await conn.execute(self.table.delete().where(self.table.c.id == id))
+
+    async def locations(self, after_id: int = 0, limit: int = 1000) -> list[tuple]:
+        """(id, region, bucket, path) of the rows after `after_id`, by id: a table of
+        any size read a page at a time (files prune)."""
+        c = self.table.c
+        async with self.db.connection() as conn:
+            result = await conn.execute(sa.select(c.id, c.region, c.bucket, c.path)
+                                        .where(c.id > after_id).order_by(c.id).limit(limit))
+            return [tuple(row) for row in result]

@@ -26,11 +26,13 @@ def _duplicate_field(error: Duplicate) -> str | None:
 class UserRepository(Repository):
     table = tables.user
 
-    async def create(self, username: str, password_hash: str) -> dict:
-        """A user and its (zeroed) stat row, in one transaction."""
+    async def create(self, username: str, password_hash: str, **contacts: str) -> dict:
+        """A user (with `mobile`, `email` when given) and its zeroed stat row, in one
+        transaction."""
         try:
             async with self.db.transaction() as conn:
-                user = await self._insert(conn, username=username, password=password_hash)
+                user = await self._insert(conn, username=username, password=password_hash,
+                                          **contacts)
                 await conn.execute(tables.user_stat.insert().values(user_id=user['id']))
                 return user
         except Duplicate as error:

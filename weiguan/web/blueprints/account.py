@@ -79,9 +79,11 @@ async def modify(request: Request):
 
 @account.post('/send/mobile/verify/code')
 @documented('Send a verify code to a mobile number.', body=mobile_code_request,
-            data={'verifyCode': nullable(str)}, errors=(429,),
+            data={'verifyCode': nullable(str)}, refusals=('fail',), errors=(429,),
             description='`verifyCode` echoes the code only where the server is '
-                        'configured to (development); null otherwise.')
+                        'configured to (development); null otherwise. `fail` when '
+                        'the server has no way to deliver it; 503 when the delivery '
+                        'failed (no code was made: retry at once).')
 async def send_mobile_code(request: Request):
     data = json_body(request, mobile_code_request)
     code = await _service(request).send_code(data['type'], VerifyChannel.MOBILE,
@@ -91,9 +93,11 @@ async def send_mobile_code(request: Request):
 
 @account.post('/send/email/verify/code')
 @documented('Send a verify code to an email address.', body=email_code_request,
-            data={'verifyCode': nullable(str)}, errors=(429,),
+            data={'verifyCode': nullable(str)}, refusals=('fail',), errors=(429,),
             description='`verifyCode` echoes the code only where the server is '
-                        'configured to (development); null otherwise.')
+                        'configured to (development); null otherwise. `fail` when '
+                        'the server has no way to deliver it; 503 when the delivery '
+                        'failed (no code was made: retry at once).')
 async def send_email_code(request: Request):
     data = json_body(request, email_code_request)
     code = await _service(request).send_code(data['type'], VerifyChannel.EMAIL,
