@@ -25,6 +25,10 @@ def _unavailable_on_redis_error(method: Callable) -> Callable:
     return wrapper
 
 
+_DECR_IF_PRESENT = ("if redis.call('exists', KEYS[1]) == 1 then "
+                    "return redis.call('decr', KEYS[1]) end return 0")
+
+
 class RedisStore:
     def __init__(self, client: aioredis.Redis):
         self.client = client
@@ -58,6 +62,12 @@ class RedisStore:
         async with self.client.pipeline(transaction=True) as pipe:
             count, _ = await pipe.incr(key).expire(key, ttl, nx=True).execute()
         return int(count)
+
+    @_unavailable_on_redis_error
+    async def decr(self, key: str) -> int:
+        """Take one back from a counter that still exists (one whose window ended
+        stays gone: DECR alone would bring it back as -1 without a TTL)."""
+        return int(await self.client.eval(_DECR_IF_PRESENT, 1, key))
 
     @_unavailable_on_redis_error
     async def ttl(self, key: str) -> int:
@@ -134,6 +144,13 @@ class MemoryStore:
         expires = self._data[key][1] if count > 1 else self._clock() + ttl
         self._data[key] = (str(count), expires)
         return count
+
+    async def decr(self, key: str) -> int:
+        current = self._live(key)
+        if current is None:
+            return 0
+        self._data[key] = (str(int(current) - 1), self._data[key][1])
+        return int(current) - 1
 
     async def ttl(self, key: str) -> int:
         if self._live(key) is None:

@@ -40,18 +40,19 @@ class AccountService:
     async def login(self, password: str, username: str | None = None,
                     mobile: str | None = None, client_ip: str | None = None) -> int:
         """The user's id, or Fail with one message whichever part was wrong.
-        Failures are counted per account and per client IP; past the limits the
-        password is not even checked (TooManyRequests)."""
+        Each attempt is counted per account and per client IP before the password
+        is checked (and uncounted when it was right); past the limits the password
+        is not even checked (TooManyRequests)."""
         field, value = ('username', username) if username else ('mobile', mobile)
         user = await self.users.find_by(field, value)
         # One count per user whichever name was used; unknown names by name.
         account = str(user['id']) if user else f'{field}:{value.lower()}'
-        if self.limits:
-            await self.limits.check_login(account, client_ip)
+        reservation = await self.limits.reserve_login(account, client_ip) \
+            if self.limits else None
         if not await self.hasher.verify(user and user['password'], password):
-            if self.limits:
-                await self.limits.login_failed(account, client_ip)
             raise Fail(messages.BAD_CREDENTIALS)
+        if reservation:
+            await self.limits.login_succeeded(reservation)
         return user['id']
 
     async def profile(self, user_id: int | None) -> dict | None:
