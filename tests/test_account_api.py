@@ -514,3 +514,17 @@ class TestEchoOff:
             body = await call(client, 'POST', f'/account/send/{channel}/verify/code',
                               type='modify', **{channel: target})
             assert (body['code'], body['data']) == ('ok', {'verifyCode': None})
+
+
+async def test_look_alike_usernames_cannot_log_in(client, make_client):
+    """A name that cannot be registered cannot be logged into, on both backends."""
+    await register(client, 'sessuser')
+    stranger = make_client()
+    for name in ['ｓessuser', 'séssuser', 'sessuser ', 'sessuser\0']:
+        body = await call(stranger, 'POST', '/account/login', username=name,
+                          password=PASSWORD)
+        assert (body['status'], body['code']) == (400, 'invalid_param'), (name, body)
+        assert body['message'].startswith('username:')
+    body = await call(stranger, 'POST', '/account/login', username='SESSUSER',
+                      password=PASSWORD)
+    assert body['code'] == 'ok'

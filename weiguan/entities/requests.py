@@ -45,8 +45,11 @@ class RegisterRequest(RequestSchema):
 
 
 class LoginRequest(RequestSchema):
-    username = Text(20)
-    mobile = Text(16)
+    """The registration rules: a name that cannot be registered cannot be logged into
+    (MariaDB's collation would otherwise match look-alikes: full-width letters,
+    accents, trailing spaces, NUL)."""
+    username = fields.String(validate=USERNAME)
+    mobile = fields.String(validate=MOBILE)
     password = Text(64, required=True)
 
     @validates_schema

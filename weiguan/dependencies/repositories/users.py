@@ -61,9 +61,15 @@ class UserRepository(Repository):
         return {row['id']: row for row in rows}
 
 
-FIND_BY = {field: Prepared(tables.user.select().where(
-    tables.user.c[field] == sa.bindparam('value', type_=tables.user.c[field].type)))
-    for field in UNIQUE_FIELDS}
+def _find_by(field: str) -> Prepared:
+    """One user by a unique field: the index finds it, and the case-folded form
+    must then match exactly, on MariaDB as on SQLite (tables.exact_lower)."""
+    column, value = tables.user.c[field], sa.bindparam('value', type_=sa.String())
+    return Prepared(tables.user.select().where(
+        column == value, tables.exact_lower(column) == tables.exact_lower(value)))
+
+
+FIND_BY = {field: _find_by(field) for field in UNIQUE_FIELDS}
 
 _avatar = tables.file.alias('avatar')
 # No password hash: every column read costs parsing in the driver, and profiles are
