@@ -4,6 +4,7 @@ import sqlalchemy as sa
 
 from ...entities.errors import Duplicate
 from .. import tables
+from ..database import retry_conflicts
 from ..prepared import Prepared
 from .base import IDS, Repository, row_dict
 
@@ -26,6 +27,7 @@ def _duplicate_field(error: Duplicate) -> str | None:
 class UserRepository(Repository):
     table = tables.user
 
+    @retry_conflicts
     async def create(self, username: str, password_hash: str) -> dict:
         """A user and its (zeroed) stat row, in one transaction."""
         try:
@@ -37,6 +39,7 @@ class UserRepository(Repository):
             error.field = _duplicate_field(error)
             raise
 
+    @retry_conflicts
     async def update(self, id: int, **values) -> dict | None:
         try:
             async with self.db.transaction() as conn:
