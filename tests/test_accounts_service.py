@@ -57,8 +57,8 @@ async def test_register_duplicate_username_says_which_field(world):
 async def test_login_by_username_or_mobile(world):
     user_id = await world.service.register('alice', PASSWORD)
     world.users.rows[user_id]['mobile'] = '13800000000'
-    assert await world.service.login(PASSWORD, username='alice') == user_id
-    assert await world.service.login(PASSWORD, mobile='13800000000') == user_id
+    assert (await world.service.login(PASSWORD, username='alice')).user_id == user_id
+    assert (await world.service.login(PASSWORD, mobile='13800000000')).user_id == user_id
 
 
 async def test_wrong_password_and_unknown_user_fail_alike(world):
@@ -92,7 +92,7 @@ async def test_modify_username_intro_and_password(world):
                                          password='newpass99')
     assert profile['username'] == 'alice2' and profile['intro'] == 'hello'
     assert world.users.rows[user_id]['password'] == 'hashed:newpass99'
-    assert await world.service.login('newpass99', username='alice2') == user_id
+    assert (await world.service.login('newpass99', username='alice2')).user_id == user_id
     with pytest.raises(Fail):
         await world.service.login(PASSWORD, username='alice2')
 

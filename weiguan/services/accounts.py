@@ -1,6 +1,9 @@
+from dataclasses import dataclass
+
 from ..entities import messages
 from ..entities.enums import VerifyChannel, VerifyCodeType
 from ..entities.errors import Duplicate, Fail
+from .credentials import credential_version
 
 DUPLICATE_MESSAGES = {'username': messages.USERNAME_TAKEN, 'mobile': messages.MOBILE_TAKEN,
                       'email': messages.EMAIL_TAKEN}
@@ -10,12 +13,21 @@ def _duplicate(error: Duplicate) -> Duplicate:
     return Duplicate(DUPLICATE_MESSAGES.get(error.field, messages.DUPLICATE))
 
 
+@dataclass(frozen=True)
+class Authenticated:
+    """Who logged in, and the credential version of the row whose password was
+    checked (for the session: see services/credentials.py)."""
+    user_id: int
+    credential: str
+
+
 class AccountService:
-    """`limits` (a RateLimiter) and `sessions` (the session store) are optional for
-    unit tests: without them nothing is rate limited and no session is ended."""
+    """`limits` (a RateLimiter), `sessions` (the session store) and `credentials`
+    (a CredentialService) are optional for unit tests: without them nothing is rate
+    limited, no session is ended and no credential version is published."""
 
     def __init__(self, users, files, hasher, verify_codes, hydrator, limits=None,
-                 sessions=None):
+                 sessions=None, credentials=None):
         self.users = users
         self.files = files
         self.hasher = hasher
@@ -23,6 +35,7 @@ class AccountService:
         self.hydrator = hydrator
         self.limits = limits
         self.sessions = sessions
+        self.credentials = credentials
 
     async def register(self, username: str, password: str,
                        client_ip: str | None = None) -> dict:
@@ -38,8 +51,9 @@ class AccountService:
         return user['id']
 
     async def login(self, password: str, username: str | None = None,
-                    mobile: str | None = None, client_ip: str | None = None) -> int:
-        """The user's id, or Fail with one message whichever part was wrong.
+                    mobile: str | None = None,
+                    client_ip: str | None = None) -> Authenticated:
+        """The user and the credential version that was verified, or Fail with one message whichever part was wrong.
         Each attempt is counted per account and per client IP before the password
         is checked (and uncounted when it was right); past the limits the password
         is not even checked (TooManyRequests)."""
@@ -53,7 +67,7 @@ class AccountService:
             raise Fail(messages.BAD_CREDENTIALS)
         if reservation:
             await self.limits.login_succeeded(reservation)
-        return user['id']
+        return Authenticated(user['id'], credential_version(user))
 
     async def profile(self, user_id: int | None) -> dict | None:
         """The user as its owner sees it (None when there is no such user)."""
@@ -83,12 +97,30 @@ class AccountService:
             changes['password'] = await self.hasher.hash(changes['password'])
         if changes:
             try:
-                await self.users.update(user_id, **changes)
+                user = await self.users.update(user_id, **changes)
             except Duplicate as error:
                 raise _duplicate(error) from error
-        if changes.get('password') is not None and self.sessions:
-            await self.sessions.end_others(user_id, keep=keep_session)
+            if changes.get('password') is not None:
+                await self.revoke_credentials(user_id, keep_session, user)
         return await self.profile(user_id)
+
+    async def revoke_credentials(self, user_id: int, keep_session: str | None = None,
+                                 user: dict | None = None) -> None:
+        """Call after a committed change to what makes a login valid (a new
+        password, a reset from the CLI, a disable): every session of the user from
+        before is dead on its next request, whenever its login finished (its
+        credential version no longer matches), and is deleted now. `keep_session`
+        (the caller's own, on a password change) is kept; the caller then gives it
+        the new version (`credential`)."""
+        user = user or await self.users.get(user_id)
+        if self.credentials and user is not None:
+            await self.credentials.publish(user)
+        if self.sessions:
+            await self.sessions.end_others(user_id, keep=keep_session)
+
+    async def credential(self, user_id: int) -> str | None:
+        """The user's current credential version (for a session made now)."""
+        return await self.credentials.current(user_id) if self.credentials else None
 
     async def send_code(self, type: VerifyCodeType, channel: VerifyChannel,
                         target: str, client_ip: str | None = None) -> str | None:

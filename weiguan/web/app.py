@@ -43,7 +43,8 @@ def create_app(config: dict | None = None, container: Container | None = None,
     app.ctx.container = container
     for blueprint in BLUEPRINTS:
         app.blueprint(blueprint)
-    install_sessions(app, lambda: app.ctx.sessions, config)
+    install_sessions(app, lambda: app.ctx.sessions,
+                     lambda: app.ctx.services.credential_service, config)
     install_client_ip(app, config['TRUSTED_PROXY_COUNT'])
     install_security(app, config)  # after the blueprints: CORS mirrors their routes
 
