@@ -35,7 +35,12 @@ SETTINGS: dict[str, tuple[type, Any, str]] = {
                                           'that carry metadata (EXIF GPS...), turned '
                                           'upright'),
     'REQUEST_MAX_SIZE': (int, 100 * 1024 * 1024,
-                         'largest request body, bytes (a larger one is a 413)'),
+                         'largest upload body (POST /storage/upload), bytes (a larger '
+                         'one is a 413, refused before it is read)'),
+    'JSON_BODY_MAX_SIZE': (int, 32 * 1024,
+                           'largest body of every other route, bytes: the longest valid '
+                           'request (a 1,000-character post escaped as \\uXXXX pairs) '
+                           'is ~12 KB'),
     'SESSION_EXPIRY': (int, 30 * 24 * 3600, 'session lifetime from login, seconds '
                                              '(absolute)'),
     'SESSION_IDLE_EXPIRY': (int, 7 * 24 * 3600, 'a session unused this long ends, seconds'),

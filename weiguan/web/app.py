@@ -20,7 +20,8 @@ from .blueprints.user import user
 from .client_ip import install_client_ip
 from .envelope import EnvelopeErrorHandler, dumps
 from .security import install_security
-from .sessions import install_sessions
+from .body_limits import install_body_limits
+from .sessions import install_sessions, open_session
 from .sockets import SocketHub
 
 BLUEPRINTS = (ops, account, user, post, storage, files, message, docs)
@@ -45,6 +46,8 @@ def create_app(config: dict | None = None, container: Container | None = None,
         app.blueprint(blueprint)
     install_sessions(app, lambda: app.ctx.sessions,
                      lambda: app.ctx.services.credential_service, config)
+    install_body_limits(app, config['JSON_BODY_MAX_SIZE'], config['REQUEST_MAX_SIZE'],
+                        open_session)
     install_client_ip(app, config['TRUSTED_PROXY_COUNT'])
     install_security(app, config)  # after the blueprints: CORS mirrors their routes
 

@@ -52,6 +52,8 @@ class StoreSessionInterface(BaseSessionInterface):
         if getattr(request.route, 'ctx', None) and getattr(request.route.ctx, 'no_session',
                                                            False):
             return None  # health checks and file downloads touch no store
+        if getattr(request.ctx, 'session', None) is not None:
+            return request.ctx.session  # opened already, before the body was read
         sessions = self._sessions()
         sid = request.cookies.get(self.cookie_name)
         data = None
@@ -145,6 +147,11 @@ async def persist(request: Request) -> None:
     the request's 503. (A failure in the response middleware would only be logged,
     and the handler's answer would leave without its cookie.)"""
     await _interface(request).write(request.ctx.session)
+
+
+async def open_session(request: Request) -> None:
+    """Open the request's session now (before its body is read: body_limits.py)."""
+    await _interface(request).open(request)
 
 
 async def ensure_store(request: Request) -> None:

@@ -18,7 +18,7 @@ def _service(request: Request):
     return request.app.ctx.services.storage_service
 
 
-@storage.post('/upload')
+@storage.post('/upload', ctx_large_body=True)  # REQUEST_MAX_SIZE: web/body_limits.py
 @documented('Upload 1 to UPLOAD_FILE_MAX_NUMBER files.', form=upload_form,
             data={'files': files_view}, errors=(413, 429))
 @login_required
