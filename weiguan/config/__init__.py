@@ -35,7 +35,8 @@ SETTINGS: dict[str, tuple[type, Any, str]] = {
                                           'that carry metadata (EXIF GPS...), turned '
                                           'upright'),
     'REQUEST_MAX_SIZE': (int, 100 * 1024 * 1024,
-                         'largest upload body (POST /storage/upload), bytes (a larger '
+                         'largest request body, bytes: the limit of uploads (POST '
+                         '/storage/upload) and a ceiling for every route (a larger '
                          'one is a 413, refused before it is read)'),
     'JSON_BODY_MAX_SIZE': (int, 32 * 1024,
                            'largest body of every other route, bytes: the longest valid '
@@ -87,6 +88,9 @@ SETTINGS: dict[str, tuple[type, Any, str]] = {
                                     'right; 0: the socket peer, the header is ignored'),
     'CORS_ORIGINS': (str, '', 'comma-separated origins allowed to call the API from a '
                               'browser with credentials (empty: no CORS)'),
+    'IDEMPOTENCY_TTL': (int, 24 * 3600, 'seconds the first answer to an Idempotency-Key '
+                                         'is kept and replayed (register, publish, '
+                                         'upload)'),
     'STAT_INTERVAL': (int, 60, 'seconds between two stats reconcile runs'),
 }
 

@@ -50,6 +50,11 @@ class AccountService:
             raise _duplicate(error) from error
         return user['id']
 
+    async def undo_register(self, user_id: int) -> None:
+        """Remove a user just registered whose session could not be written: a 503
+        then means nothing was created, and the retry starts afresh."""
+        await self.users.delete(user_id)
+
     async def login(self, password: str, username: str | None = None,
                     mobile: str | None = None,
                     client_ip: str | None = None) -> Authenticated:

@@ -46,8 +46,8 @@ def create_app(config: dict | None = None, container: Container | None = None,
         app.blueprint(blueprint)
     install_sessions(app, lambda: app.ctx.sessions,
                      lambda: app.ctx.services.credential_service, config)
-    install_body_limits(app, config['JSON_BODY_MAX_SIZE'], config['REQUEST_MAX_SIZE'],
-                        open_session)
+    install_body_limits(app, min(config['JSON_BODY_MAX_SIZE'], config['REQUEST_MAX_SIZE']),
+                        config['REQUEST_MAX_SIZE'], open_session)
     install_client_ip(app, config['TRUSTED_PROXY_COUNT'])
     install_security(app, config)  # after the blueprints: CORS mirrors their routes
 

@@ -40,6 +40,14 @@ class UserRepository(Repository):
             raise
 
     @retry_conflicts
+    async def delete(self, id: int) -> None:
+        """A user with nothing but its stat row (a registration being undone)."""
+        async with self.db.transaction() as conn:
+            await conn.execute(tables.user_stat.delete().where(
+                tables.user_stat.c.user_id == id))
+            await conn.execute(self.table.delete().where(self.table.c.id == id))
+
+    @retry_conflicts
     async def update(self, id: int, **values) -> dict | None:
         try:
             async with self.db.transaction() as conn:

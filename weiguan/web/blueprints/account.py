@@ -2,10 +2,12 @@ from sanic import Blueprint, Request
 
 from ...entities import requests
 from ...entities.enums import VerifyChannel
+from ...entities.errors import Unavailable
 from ...entities.views import user_view
 from ..client_ip import client_ip
 from ..envelope import ok
 from ..guards import current_user_id, login_required
+from ..idempotency import idempotent
 from ..openapi import documented, nullable
 from ..params import json_body
 from ..sessions import ensure_store, log_in, log_out, persist, renew_credential
@@ -30,15 +32,29 @@ async def _log_in(request: Request, user_id: int, credential: str | None):
     return ok(user=user_view.dump(await _service(request).profile(user_id)))
 
 
+async def _log_in_again(request: Request) -> None:
+    """A replayed registration logs the client in, as a login would."""
+    data = json_body(request, register_request)
+    authenticated = await _service(request).login(
+        data['password'], username=data['username'], client_ip=client_ip(request))
+    log_in(request.ctx.session, authenticated.user_id, authenticated.credential)
+    await persist(request)
+
+
 @account.post('/register')
 @documented('Register a user and log in as them.', body=register_request,
             data={'user': user_view}, refusals=('duplicate',), errors=(429,))
+@idempotent(on_replay=_log_in_again)
 async def register(request: Request):
     data = json_body(request, register_request)
     await ensure_store(request)  # no user created that could not be logged in
     service = _service(request)
     user_id = await service.register(**data, client_ip=client_ip(request))
-    return await _log_in(request, user_id, await service.credential(user_id))
+    try:
+        return await _log_in(request, user_id, await service.credential(user_id))
+    except Unavailable:  # the store went away after the check: undo, answer 503
+        await service.undo_register(user_id)
+        raise
 
 
 @account.post('/login')

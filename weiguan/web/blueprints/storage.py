@@ -5,6 +5,7 @@ from ...entities.views import file_view, files_view
 from ...services.storage import Upload
 from ..envelope import ok
 from ..guards import login_required
+from ..idempotency import idempotent
 from ..openapi import documented
 from ..params import query
 
@@ -22,6 +23,7 @@ def _service(request: Request):
 @documented('Upload 1 to UPLOAD_FILE_MAX_NUMBER files.', form=upload_form,
             data={'files': files_view}, errors=(413, 429))
 @login_required
+@idempotent
 async def upload(request: Request):
     """Multipart: fields region, bucket, path; the files under the name `files`. The
     body's size was bounded by REQUEST_MAX_SIZE before it was read (413)."""
