@@ -42,6 +42,14 @@ SETTINGS: dict[str, tuple[type, Any, str]] = {
                            'largest body of every other route, bytes: the longest valid '
                            'request (a 1,000-character post escaped as \\uXXXX pairs) '
                            'is ~12 KB'),
+    'HEADER_TIMEOUT': (int, 10, 'seconds the request line and headers may take from their '
+                                'first byte (else 408)'),
+    'BODY_TIMEOUT': (int, 30, 'longest pause in a request body, seconds (else 408)'),
+    'KEEP_ALIVE_TIMEOUT': (int, 15, 'seconds a connection with no request in progress '
+                                    'stays open'),
+    'MAX_CONNECTIONS': (int, 0, 'connections per server process; at the cap the longest '
+                                'idle one is closed for a new one. 0: the open-files '
+                                'limit minus 128'),
     'SESSION_EXPIRY': (int, 30 * 24 * 3600, 'session lifetime from login, seconds '
                                              '(absolute)'),
     'SESSION_IDLE_EXPIRY': (int, 7 * 24 * 3600, 'a session unused this long ends, seconds'),

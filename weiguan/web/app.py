@@ -18,6 +18,7 @@ from .blueprints.files import files
 from .blueprints.storage import storage
 from .blueprints.user import user
 from .client_ip import install_client_ip
+from .connections import GuardedProtocol, configure_connections
 from .envelope import EnvelopeErrorHandler, dumps
 from .security import install_security
 from .body_limits import install_body_limits
@@ -40,6 +41,7 @@ def create_app(config: dict | None = None, container: Container | None = None,
                 configure_logging=True)
     app.config.REQUEST_MAX_SIZE = config['REQUEST_MAX_SIZE']
     app.config.FALLBACK_ERROR_FORMAT = 'json'
+    configure_connections(app, config)  # serve with protocol=GuardedProtocol
     app.ctx.config = config
     app.ctx.container = container
     for blueprint in BLUEPRINTS:
@@ -88,7 +90,8 @@ def main() -> None:
     app = loader.load()
     app.prepare(host=config['HOST'], port=config['PORT'], debug=config['DEBUG'],
                 auto_reload=config['AUTO_RELOAD'], access_log=config['ACCESS_LOG'],
-                workers=config['WORKERS'], single_process=config['WORKERS'] == 1)
+                workers=config['WORKERS'], single_process=config['WORKERS'] == 1,
+                protocol=GuardedProtocol)
     if config['WORKERS'] == 1:
         Sanic.serve_single(primary=app)  # no worker manager: SIGTERM stops this process
     else:

@@ -27,10 +27,11 @@ def dumps(value) -> str:
 
 
 def envelope(code: str = 'ok', message: str = '', data: dict | None = None,
-             headers: dict | None = None) -> HTTPResponse:
+             headers: dict | None = None, status: int | None = None) -> HTTPResponse:
+    """`status` overrides the code's own where HTTP has a truer one (408, 414, 431)."""
     body = orjson.dumps({'code': code, 'message': message,
                          'data': {} if data is None else data})
-    return EnvelopeResponse(body, status=STATUS[code], headers=headers,
+    return EnvelopeResponse(body, status=status or STATUS[code], headers=headers,
                             content_type='application/json')
 
 
@@ -84,6 +85,8 @@ class EnvelopeErrorHandler(ErrorHandler):
                 method=request.method, path=request.path))
         if isinstance(exception, sanic_errors.PayloadTooLarge):
             return envelope('payload_too_large', messages.PAYLOAD_TOO_LARGE)
+        if isinstance(exception, sanic_errors.RequestTimeout):  # web/connections.py
+            return envelope('invalid_param', messages.REQUEST_TIMEOUT, status=408)
         if isinstance(exception, sanic_errors.ServiceUnavailable):  # RESPONSE_TIMEOUT
             return envelope('unavailable', messages.UNAVAILABLE)
         if isinstance(exception, sanic_errors.SanicException) and \

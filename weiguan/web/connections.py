@@ -1,0 +1,89 @@
+"""The server's connections: timeouts that a slow client cannot stretch, and a cap
+below the open-files limit.
+
+Sanic restarts its request timeout with every byte received, so a client sending
+one header line every few seconds held its connection forever (slowloris). Here:
+
+- HEADER_TIMEOUT: the request line and headers must all arrive within this many
+  seconds of their first byte, else 408 and the connection is closed;
+- BODY_TIMEOUT: a body may pause at most this long between two reads (a slow but
+  moving mobile upload goes on), else 408;
+- KEEP_ALIVE_TIMEOUT: a connection with no request in progress (new or between
+  requests) is closed after this many idle seconds.
+
+MAX_CONNECTIONS caps the connections of one server process; 0 derives it from the
+open-files limit (RLIMIT_NOFILE) minus FD_RESERVE for the database pools, Redis,
+uploads and logs. At the cap, a new connection makes room by closing an idle one
+(no request in progress): first the oldest that never sent a byte, else the
+longest idle keep-alive one; so held idle connections cannot lock out /health or
+logged-in users. When every connection is busy the new one is closed.
+Without the cap, accept() failed with EMFILE once the process ran out of files,
+and nothing answered."""
+import logging
+import resource
+from time import monotonic
+
+from sanic.exceptions import RequestTimeout
+from sanic.http import Stage
+from sanic.server.protocols.websocket_protocol import WebSocketProtocol
+
+log = logging.getLogger(__name__)
+FD_RESERVE = 128
+
+
+def connection_cap(setting: int) -> int:
+    if setting > 0:
+        return setting
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return 65536
+    return max(16, soft - FD_RESERVE)
+
+
+def configure_connections(app, config: dict) -> None:
+    app.config.REQUEST_TIMEOUT = config['HEADER_TIMEOUT']
+    app.config.KEEP_ALIVE_TIMEOUT = config['KEEP_ALIVE_TIMEOUT']
+    app.config.RESPONSE_TIMEOUT = max(app.config.RESPONSE_TIMEOUT, config['BODY_TIMEOUT'])
+    app.ctx.body_timeout = config['BODY_TIMEOUT']
+    app.ctx.max_connections = connection_cap(config['MAX_CONNECTIONS'])
+
+
+def _idle(connection) -> bool:
+    http = getattr(connection, '_http', None)
+    return getattr(connection, 'websocket', None) is None and (
+        http is None or http.stage is Stage.IDLE)
+
+
+class GuardedProtocol(WebSocketProtocol):
+    """Sanic's HTTP + WebSocket protocol with the timeouts and the cap above."""
+    __slots__ = ('_last_byte', '_spoke')
+
+    def connection_made(self, transport):
+        self._last_byte, self._spoke = monotonic(), False
+        full = len(self.connections) >= self.app.ctx.max_connections
+        if full:
+            idle = [c for c in self.connections if _idle(c)]
+            if idle:
+                min(idle, key=lambda c: (getattr(c, '_spoke', True), c._time)).close()
+        super().connection_made(transport)
+        if full and not idle:
+            log.warning('connection refused: %d connections, all busy',
+                        len(self.connections) - 1)
+            transport.abort()
+
+    def data_received(self, data: bytes):
+        http, started = self._http, self._time
+        super().data_received(data)
+        self._last_byte, self._spoke = monotonic(), True
+        if http is not None and http.stage is Stage.REQUEST:
+            self._time = started  # the header timeout counts from the first byte
+
+    def check_timeouts(self):
+        http = self._http
+        if (self._task and http is not None and http.stage is Stage.HANDLER
+                and not http.upgrade_websocket and http.request_body
+                and monotonic() - self._last_byte > self.app.ctx.body_timeout):
+            http.exception = RequestTimeout('Request body timeout')
+            self._task.cancel()
+            return
+        super().check_timeouts()
