@@ -96,6 +96,12 @@ SETTINGS: dict[str, tuple[type, Any, str]] = {
                                     'right; 0: the socket peer, the header is ignored'),
     'CORS_ORIGINS': (str, '', 'comma-separated origins allowed to call the API from a '
                               'browser with credentials (empty: no CORS)'),
+    'WS_MAX_FRAME_SIZE': (int, 4096, 'largest WebSocket frame a client may send, bytes '
+                                     '(a chat line: 1,000 characters of 4-byte UTF-8); '
+                                     'a larger one closes the socket with 1009'),
+    'WS_SEND_QUEUE': (int, 64, 'messages queued for one socket; a socket further behind '
+                               'is closed with 1008'),
+    'WS_MAX_PER_USER': (int, 10, 'message sockets one user may hold per server process'),
     'IDEMPOTENCY_TTL': (int, 24 * 3600, 'seconds the first answer to an Idempotency-Key '
                                          'is kept and replayed (register, publish, '
                                          'upload)'),

@@ -81,6 +81,7 @@ SAFE_PREFIX_RULE = 'letters, digits, _ and - in parts separated by /'
 # messages (WebSocket)
 WS_NOT_LOGGED_IN = 'Please log in before opening the message socket.'
 WS_WELCOME = 'Welcome, {username}!'
+WS_TOO_MANY = 'Too many message sockets open: at most {limit} per user.'
 WS_RECEIVED = 'Message received: {text}'
 NOTIFY_FOLLOW_TITLE = 'New follower'
 NOTIFY_FOLLOW_CONTENT = '{username} followed you.'

@@ -42,6 +42,7 @@ def create_app(config: dict | None = None, container: Container | None = None,
     app.config.REQUEST_MAX_SIZE = config['REQUEST_MAX_SIZE']
     app.config.FALLBACK_ERROR_FORMAT = 'json'
     configure_connections(app, config)  # serve with protocol=GuardedProtocol
+    app.config.WEBSOCKET_MAX_SIZE = config['WS_MAX_FRAME_SIZE']
     app.ctx.config = config
     app.ctx.container = container
     for blueprint in BLUEPRINTS:
@@ -60,7 +61,7 @@ def create_app(config: dict | None = None, container: Container | None = None,
         app.ctx.store = await container.store()
         app.ctx.sessions = await container.session_store()
         app.ctx.services = await resolve(container)
-        app.ctx.sockets = SocketHub()
+        app.ctx.sockets = SocketHub(config['WS_MAX_PER_USER'], config['WS_SEND_QUEUE'])
         app.ctx.unsubscribe = (await container.broker()).subscribe(app.ctx.sockets.deliver)
         if config['DB_CREATE_TABLES']:
             await (await container.database()).create_tables()

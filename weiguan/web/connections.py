@@ -19,6 +19,7 @@ longest idle keep-alive one; so held idle connections cannot lock out /health or
 logged-in users. When every connection is busy the new one is closed.
 Without the cap, accept() failed with EMFILE once the process ran out of files,
 and nothing answered."""
+import asyncio
 import logging
 import resource
 from time import monotonic
@@ -26,6 +27,7 @@ from time import monotonic
 from sanic.exceptions import RequestTimeout
 from sanic.http import Stage
 from sanic.server.protocols.websocket_protocol import WebSocketProtocol
+from sanic.server.websockets.impl import WebsocketImplProtocol
 
 log = logging.getLogger(__name__)
 FD_RESERVE = 128
@@ -72,14 +74,19 @@ class GuardedProtocol(WebSocketProtocol):
             transport.abort()
 
     def data_received(self, data: bytes):
-        http, started = self._http, self._time
+        http, started = getattr(self, '_http', None), self._time
         super().data_received(data)
         self._last_byte, self._spoke = monotonic(), True
         if http is not None and http.stage is Stage.REQUEST:
             self._time = started  # the header timeout counts from the first byte
 
+    async def websocket_handshake(self, request, subprotocols=None):
+        ws = await super().websocket_handshake(request, subprotocols)
+        ws.__class__ = CheckedWebsocket  # built by Sanic: only a method differs
+        return ws
+
     def check_timeouts(self):
-        http = self._http
+        http = getattr(self, '_http', None)
         if (self._task and http is not None and http.stage is Stage.HANDLER
                 and not http.upgrade_websocket and http.request_body
                 and monotonic() - self._last_byte > self.app.ctx.body_timeout):
@@ -87,3 +94,53 @@ class GuardedProtocol(WebSocketProtocol):
             self._task.cancel()
             return
         super().check_timeouts()
+
+
+class CheckedWebsocket(WebsocketImplProtocol):
+    """Sanic's WebSocket with two fixes:
+
+    - text that is not UTF-8 fails the connection at once with 1007, RFC 6455's
+      rule (Sanic's decoder raised in a background task, leaving the socket hanging
+      until the ping timeout, then 1011);
+    - incoming data has backpressure: Sanic starts one task per chunk received,
+      each holding its frames until the handler reads them, and never stops
+      reading, so a client writing faster than its handler reads made the server
+      buffer without bound. Past IN_FLIGHT pending chunks, reading pauses until
+      the handler catches up."""
+
+    IN_FLIGHT = 8
+
+    def data_received(self, data):
+        self.ws_proto.receive_data(data)
+        data_to_send = self.ws_proto.data_to_send()
+        events = self.ws_proto.events_received()
+        if not data_to_send and not events:
+            return
+        pending = self.__dict__.setdefault('_pending', set())
+        task = asyncio.get_running_loop().create_task(
+            self.async_data_received(data_to_send, events))
+        pending.add(task)
+        task.add_done_callback(self._chunk_done)
+        transport = getattr(self.io_proto, 'transport', None)
+        if len(pending) > self.IN_FLIGHT and transport is not None:
+            transport.pause_reading()
+
+    def connection_lost(self, exc):
+        for task in self.__dict__.pop('_pending', ()):  # blocked on a reader now gone
+            task.cancel()
+        super().connection_lost(exc)
+
+    def _chunk_done(self, task) -> None:
+        pending = self.__dict__.get('_pending', set())
+        pending.discard(task)
+        transport = getattr(self.io_proto, 'transport', None)
+        if len(pending) <= self.IN_FLIGHT // 2 and transport is not None \
+                and not transport.is_closing():
+            transport.resume_reading()
+
+    async def process_events(self, events) -> None:
+        try:
+            await super().process_events(events)
+        except UnicodeDecodeError:
+            log.info('WebSocket text frame not UTF-8: closing with 1007')
+            self.fail_connection(1007, 'invalid UTF-8')
