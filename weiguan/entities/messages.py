@@ -21,6 +21,12 @@ IDEMPOTENCY_IN_PROGRESS = ('A request with this Idempotency-Key is still in prog
 DEPENDENCIES_DOWN = 'Unavailable: {names}.'
 BODY_NOT_JSON = 'body: the request body must be a JSON object.'
 BODY_NOT_OBJECT = 'body: expected a JSON object.'
+MULTIPART_NO_BOUNDARY = 'Content-Type: multipart/form-data needs a boundary parameter.'
+MULTIPART_NOT_UTF8 = 'body: a multipart field or part header is not UTF-8 text.'
+MULTIPART_MALFORMED = 'body: the multipart body cannot be parsed.'
+HEADERS_TOO_LARGE = 'The request headers are too large.'
+URI_TOO_LONG = 'The request line (path and query string) is too long.'
+REQUEST_TARGET_INVALID = 'The request target is not a path (this server is not a proxy).'
 BODY_NOT_JSON_TYPE = ('Content-Type: expected application/json, got {type}; '
                       'POST bodies are JSON (the upload: multipart/form-data).')
 CLI_FAILED = 'error: {message}'

@@ -18,7 +18,7 @@ from .blueprints.files import files
 from .blueprints.storage import storage
 from .blueprints.user import user
 from .client_ip import install_client_ip
-from .connections import GuardedProtocol, configure_connections
+from .connections import CheckedRequest, GuardedProtocol, configure_connections
 from .envelope import EnvelopeErrorHandler, dumps
 from .security import install_security
 from .body_limits import install_body_limits
@@ -38,6 +38,7 @@ def create_app(config: dict | None = None, container: Container | None = None,
     container = container or build_container(config)
     app = Sanic(name or config['NAME'], dumps=dumps,
                 error_handler=EnvelopeErrorHandler(debug=config['DEBUG']),
+                request_class=CheckedRequest,
                 configure_logging=True)
     app.config.REQUEST_MAX_SIZE = config['REQUEST_MAX_SIZE']
     app.config.FALLBACK_ERROR_FORMAT = 'json'

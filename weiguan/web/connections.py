@@ -24,13 +24,32 @@ import logging
 import resource
 from time import monotonic
 
-from sanic.exceptions import RequestTimeout
+from sanic import Request
+from sanic.exceptions import BadRequest, BadURL, RequestTimeout
 from sanic.http import Stage
 from sanic.server.protocols.websocket_protocol import WebSocketProtocol
 from sanic.server.websockets.impl import WebsocketImplProtocol
 
+from ..entities import messages
+
 log = logging.getLogger(__name__)
 FD_RESERVE = 128
+
+
+class CheckedRequest(Request):
+    """A request target that is not a path (`CONNECT host:443`) is a 400 naming
+    the problem. Sanic refused it, then built the stand-in request for its error
+    answer from the same target, failed again outside any handler, and left a
+    traceback and no answer at all."""
+
+    def __init__(self, *args, **kwargs):
+        try:
+            super().__init__(*args, **kwargs)
+        except BadURL:
+            if kwargs.get('method') != 'NONE':
+                raise BadRequest(messages.REQUEST_TARGET_INVALID) from None
+            # the stand-in Sanic builds to answer that error, from the same target
+            super().__init__(*args, **{**kwargs, 'url_bytes': b'/'})
 
 
 def connection_cap(setting: int) -> int:

@@ -32,6 +32,7 @@ from sanic import Request
 
 from ..entities import messages
 from ..entities.errors import InvalidParam, TooManyRequests, Unavailable
+from .params import multipart
 from .responses import EnvelopeResponse
 
 log = logging.getLogger(__name__)
@@ -45,9 +46,10 @@ LARGE_BODY = 64 * 1024  # digested in a thread above this (uploads)
 def _multipart_digest(request: Request) -> str:
     """Of the fields and files, not the bytes: a retry's boundary differs."""
     digest = hashlib.sha256()
-    for name, values in sorted(request.form.items()):
+    fields, files_by_name = multipart(request)
+    for name, values in sorted(fields.items()):
         digest.update(orjson.dumps([name, values]))
-    for name, files in sorted(request.files.items()):
+    for name, files in sorted(files_by_name.items()):
         for file in files:
             digest.update(orjson.dumps([name, file.name, file.type, len(file.body)]))
             digest.update(file.body)
