@@ -2,6 +2,7 @@
 not read is closed (1008) and forgotten instead of buffered without end, invalid
 UTF-8 closes at once with 1007."""
 import asyncio
+import logging
 
 import httpx
 import pytest
@@ -122,3 +123,29 @@ async def test_slow_clients_leave_no_memory_behind(tmp_path):
         raise
     finally:
         server.kill()
+
+
+async def test_a_reset_right_after_the_upgrade_logs_no_traceback(server, client, caplog):
+    import base64
+    import os
+    import socket
+    import struct
+    from .raw_http import open_raw
+    await register(client, 'alice')
+    for _ in range(3):
+        reader, writer = await open_raw(server.url)
+        key = base64.b64encode(os.urandom(16)).decode()
+        writer.write(f'GET /message/ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\n'
+                     f'Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n'
+                     f'Sec-WebSocket-Version: 13\r\n'
+                     f"Cookie: session={client.cookies['session']}\r\n\r\n".encode())
+        await reader.readuntil(b'\r\n\r\n')
+        writer.get_extra_info('socket').setsockopt(
+            socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+        writer.transport.abort()  # RST
+    for _ in range(40):
+        if server.app.ctx.sockets.count() == 0:
+            break
+        await asyncio.sleep(0.05)
+    assert server.app.ctx.sockets.count() == 0
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
