@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from .conftest import test_config as make_config
-from .faults import ServerProcess
+from .faults import ServerProcess, figure
 from .raw_http import open_raw
 from .support import PASSWORD
 
@@ -92,6 +92,9 @@ async def test_huge_bodies_neither_stall_the_loop_nor_grow_memory(process):
         await poller
     # refused from the headers; a client still writing may see the reset first
     assert all(b' 413 ' in r or b' 401 ' in r or r == b'closed' for r in results), results
+    figure('body attack', requests=len(results) + 20, health_polls=len(latencies),
+           slowest_health_ms=round(max(latencies) * 1000, 1),
+           peak_rss_mb=round(peak_rss_mb(process.process.pid)))
     assert len(latencies) >= 5
     assert max(latencies) < HEALTH_BUDGET, sorted(latencies)[-5:]
     assert peak_rss_mb(process.process.pid) < 300

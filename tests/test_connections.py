@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from .conftest import test_config as make_config
-from .faults import ServerProcess
+from .faults import ServerProcess, figure
 from .raw_http import closed, envelope, open_raw, read_response
 from .support import PASSWORD
 
@@ -74,6 +74,7 @@ async def test_idle_connections_under_a_low_open_files_limit_leave_room(tmp_path
             for _ in range(10):
                 async with httpx.AsyncClient(base_url=server.url, timeout=5) as probe:
                     assert (await probe.get('/health')).status_code == 200
+            figure('idle connections', nofile=256, held=len(held), health_ok=10)
             info = await user.get('/account/info')
             assert info.json()['data']['user']['username'] == 'alice'
         assert server.process.poll() is None, server.log()

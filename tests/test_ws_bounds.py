@@ -9,7 +9,7 @@ import pytest
 import websockets
 
 from .conftest import test_config as make_config
-from .faults import ServerProcess
+from .faults import ServerProcess, figure
 from .support import PASSWORD, register
 from .ws_support import connect, receive
 
@@ -117,6 +117,7 @@ async def test_slow_clients_leave_no_memory_behind(tmp_path):
                 await asyncio.gather(*(slow_client() for _ in range(5)))
                 await asyncio.sleep(1.5)
                 after_round.append(rss_mb(server.process.pid))
+        figure('slow websockets', rss_mb_after_each_round=[round(r) for r in after_round])
         assert after_round[-1] <= after_round[0] * 1.10, after_round
     except Exception:
         print(server.log())
