@@ -254,6 +254,15 @@ class Recorder:
         return max((o.seconds for o in self.outcomes), default=0.0)
 
 
+def memory_mb(pid: int, field: str = 'VmRSS') -> float:
+    """A process's memory from /proc, in MB: VmRSS now, VmHWM its peak."""
+    with open(f'/proc/{pid}/status') as status:
+        for line in status:
+            if line.startswith(field + ':'):
+                return int(line.split()[1]) / 1024
+    raise AssertionError(f'no {field} for {pid}')
+
+
 def figure(name: str, **values) -> None:
     """One line of figures, printed for `pytest -s` (the README quotes these)."""
     text = ', '.join(f'{key}={value}' for key, value in values.items())

@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from .conftest import test_config as make_config
-from .faults import ServerProcess, figure
+from .faults import ServerProcess, figure, memory_mb
 from .raw_http import open_raw
 from .support import PASSWORD
 
@@ -18,11 +18,7 @@ HEALTH_BUDGET = 0.1  # seconds: no request may hold the event loop longer
 
 
 def peak_rss_mb(pid: int) -> float:
-    with open(f'/proc/{pid}/status') as status:
-        for line in status:
-            if line.startswith('VmHWM:'):
-                return int(line.split()[1]) / 1024
-    raise AssertionError('no VmHWM')
+    return memory_mb(pid, 'VmHWM')
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 import websockets
 
 from .conftest import test_config as make_config
-from .faults import ServerProcess, figure
+from .faults import ServerProcess, figure, memory_mb
 from .support import PASSWORD, register
 from .ws_support import connect, receive
 
@@ -81,14 +81,6 @@ async def test_a_socket_that_stops_reading_is_closed_and_forgotten(server, clien
     await ws.close()
 
 
-def rss_mb(pid: int) -> float:
-    with open(f'/proc/{pid}/status') as status:
-        for line in status:
-            if line.startswith('VmRSS:'):
-                return int(line.split()[1]) / 1024
-    raise AssertionError('no VmRSS')
-
-
 async def test_slow_clients_leave_no_memory_behind(tmp_path):
     """Rounds of five clients that write 8 MB each and never read: each is closed,
     and what it made the server hold is freed for the next round (Sanic kept every
@@ -116,7 +108,7 @@ async def test_slow_clients_leave_no_memory_behind(tmp_path):
             for _ in range(3):
                 await asyncio.gather(*(slow_client() for _ in range(5)))
                 await asyncio.sleep(1.5)
-                after_round.append(rss_mb(server.process.pid))
+                after_round.append(memory_mb(server.process.pid))
         figure('slow websockets', rss_mb_after_each_round=[round(r) for r in after_round])
         assert after_round[-1] <= after_round[0] * 1.10, after_round
     except Exception:
