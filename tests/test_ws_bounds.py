@@ -40,7 +40,10 @@ async def test_a_chat_sized_frame_is_echoed(server, client):
 
 async def test_the_sockets_per_user_are_capped(server, client):
     await register(client, 'alice')
-    opened = [await connect(server, client).__aenter__() for _ in range(10)]
+    opened = []
+    for _ in range(10):
+        opened.append(await connect(server, client).__aenter__())
+        await receive(opened[-1])  # welcomed: counted by the server
     try:
         async with connect(server, client) as extra:
             refusal = await receive(extra)
