@@ -11,7 +11,7 @@ import pytest
 from .conftest import test_config as make_config
 from .faults import ServerProcess, figure, memory_mb
 from .raw_http import open_raw
-from .support import PASSWORD
+from .support import PASSWORD, unique_name
 
 MB = 1024 * 1024
 HEALTH_BUDGET = 0.1  # seconds: no request may hold the event loop longer
@@ -57,7 +57,7 @@ async def push_body(url, path, length, cookie=None, chunk=b'a.' * 32768):
 
 async def test_huge_bodies_neither_stall_the_loop_nor_grow_memory(process):
     async with httpx.AsyncClient(base_url=process.url, timeout=10) as user:
-        await user.post('/account/register', json={'username': 'attacker',
+        await user.post('/account/register', json={'username': unique_name(),
                                                    'password': PASSWORD})
         cookie = user.cookies['session']
         latencies, done = [], asyncio.Event()

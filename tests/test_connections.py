@@ -11,7 +11,7 @@ import pytest
 from .conftest import test_config as make_config
 from .faults import ServerProcess, figure
 from .raw_http import closed, envelope, open_raw, read_response
-from .support import PASSWORD
+from .support import PASSWORD, unique_name
 
 
 @pytest.fixture
@@ -66,7 +66,8 @@ async def test_idle_connections_under_a_low_open_files_limit_leave_room(tmp_path
     try:
         await server.wait_ready()
         async with httpx.AsyncClient(base_url=server.url, timeout=10) as user:
-            await user.post('/account/register', json={'username': 'alice',
+            name = unique_name()
+            await user.post('/account/register', json={'username': name,
                                                        'password': PASSWORD})
             for _ in range(300):
                 held.append(await open_raw(server.url))
@@ -76,7 +77,7 @@ async def test_idle_connections_under_a_low_open_files_limit_leave_room(tmp_path
                     assert (await probe.get('/health')).status_code == 200
             figure('idle connections', nofile=256, held=len(held), health_ok=10)
             info = await user.get('/account/info')
-            assert info.json()['data']['user']['username'] == 'alice'
+            assert info.json()['data']['user']['username'] == name
         assert server.process.poll() is None, server.log()
     finally:
         for _, writer in held:

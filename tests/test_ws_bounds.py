@@ -10,7 +10,7 @@ import websockets
 
 from .conftest import test_config as make_config
 from .faults import ServerProcess, figure, memory_mb
-from .support import PASSWORD, register
+from .support import PASSWORD, unique_name, register
 from .ws_support import connect, receive
 
 
@@ -93,7 +93,7 @@ async def test_slow_clients_leave_no_memory_behind(tmp_path):
     try:
         await server.wait_ready()
         async with httpx.AsyncClient(base_url=server.url) as client:
-            await client.post('/account/register', json={'username': 'alice',
+            await client.post('/account/register', json={'username': unique_name(),
                                                          'password': PASSWORD})
             url = server.url.replace('http://', 'ws://') + '/message/ws'
             cookie = f"session={client.cookies['session']}"
