@@ -64,7 +64,6 @@ def connection_cap(setting: int) -> int:
 def configure_connections(app, config: dict) -> None:
     app.config.REQUEST_TIMEOUT = config['HEADER_TIMEOUT']
     app.config.KEEP_ALIVE_TIMEOUT = config['KEEP_ALIVE_TIMEOUT']
-    app.config.RESPONSE_TIMEOUT = max(app.config.RESPONSE_TIMEOUT, config['BODY_TIMEOUT'])
     app.ctx.body_timeout = config['BODY_TIMEOUT']
     app.ctx.max_connections = connection_cap(config['MAX_CONNECTIONS'])
 

@@ -54,23 +54,35 @@ class StoreSessionInterface(BaseSessionInterface):
             return None  # health checks and file downloads touch no store
         if getattr(request.ctx, 'session', None) is not None:
             return request.ctx.session  # opened already, before the body was read
+        if getattr(request.ctx, 'session_unavailable', False):
+            return None  # failed once already: its 503 is being answered
         sessions = self._sessions()
         sid = request.cookies.get(self.cookie_name)
-        data = None
-        if sid and SID_FORMAT.match(sid):
-            data = await sessions.load(sid)
-        if data is not None and data.get('user_id') is not None and not \
-                await self._credentials().is_current(data['user_id'], data.get('cred')):
-            await sessions.delete(sid)
-            if isinstance(data['user_id'], int):
-                await sessions.untrack(data['user_id'], sid)
-            data = None
+        try:
+            data = await self._load(sessions, sid)
+        except Unavailable:
+            request.ctx.session_unavailable = True
+            raise
         session = SessionDict(data, sid=sid if data is not None else new_sid())
         session.retired = []  # (sid, user id) pairs to delete at the next write
         session.written = False
         session.due_refresh = data is not None and sessions.due_refresh(data)
         request.ctx.session = session
         return session
+
+    async def _load(self, sessions, sid: str | None) -> dict | None:
+        """The session's data, if it is alive and its credential version current;
+        a stale one is deleted."""
+        if not sid or not SID_FORMAT.match(sid):
+            return None
+        data = await sessions.load(sid)
+        if data is not None and data.get('user_id') is not None and not \
+                await self._credentials().is_current(data['user_id'], data.get('cred')):
+            await sessions.delete(sid)
+            if isinstance(data['user_id'], int):
+                await sessions.untrack(data['user_id'], sid)
+            return None
+        return data
 
     async def write(self, session: SessionDict) -> None:
         """Store the session's changes (and drop its retired ids) now."""
