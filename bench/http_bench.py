@@ -319,7 +319,7 @@ def main() -> None:
     from weiguan.config import load_config
     config = load_config(
         MYSQL_HOST=os.environ.get('WG_TEST_MYSQL_HOST', '127.0.0.1'),
-        MYSQL_DB='weiguan_bench_http',
+        MYSQL_DB=os.environ.get('WG_BENCH_MYSQL_DB', 'weiguan_bench_http'),
         MYSQL_USER=os.environ.get('WG_TEST_MYSQL_USER', 'root'),
         MYSQL_PASSWORD=os.environ.get('WG_TEST_MYSQL_PASSWORD', ''),
         REDIS_URI=os.environ.get('WG_BENCH_REDIS_URI', 'redis://127.0.0.1:6379/14'))

@@ -21,6 +21,7 @@ from weiguan.container import build_container
 from weiguan.dependencies.passwords import Argon2Hasher
 from weiguan.dependencies.tables import metadata
 from weiguan.web.app import create_app
+from weiguan.web.connections import GuardedProtocol
 
 from . import contract
 
@@ -129,7 +130,8 @@ async def start_server(config: dict, container=None):
     sock = socket.socket()
     sock.bind(('127.0.0.1', 0))
     sock.listen(128)
-    server = await app.create_server(sock=sock, return_asyncio_server=True, access_log=False)
+    server = await app.create_server(sock=sock, return_asyncio_server=True, access_log=False,
+                                     protocol=GuardedProtocol)
     await server.startup()
     await server.before_start()
     await server.after_start()

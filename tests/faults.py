@@ -17,6 +17,7 @@ the tests print and the README quotes).
 import asyncio
 import collections
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -146,7 +147,8 @@ class ServerProcess:
     setting that differs from its default, as WG_* variables), its output kept in a
     file for the failure message."""
 
-    def __init__(self, config: dict, log_path: str, **env_overrides: str):
+    def __init__(self, config: dict, log_path: str, nofile: int | None = None,
+                 **env_overrides: str):
         self.port = free_port()
         self.url = f'http://127.0.0.1:{self.port}'
         env = {k: v for k, v in os.environ.items() if not k.startswith('WG_')}
@@ -156,8 +158,11 @@ class ServerProcess:
         env.update(WG_PORT=str(self.port), WG_ACCESS_LOG='false', **env_overrides)
         self.log_path = log_path
         self._log = open(log_path, 'wb')
+        limit = None if nofile is None else (
+            lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile)))
         self.process = subprocess.Popen([sys.executable, '-m', 'weiguan.web.app'], env=env,
-                                        stdout=self._log, stderr=subprocess.STDOUT)
+                                        stdout=self._log, stderr=subprocess.STDOUT,
+                                        preexec_fn=limit)
 
     def log(self) -> str:
         with open(self.log_path, 'rb') as file:
@@ -247,6 +252,15 @@ class Recorder:
 
     def slowest(self) -> float:
         return max((o.seconds for o in self.outcomes), default=0.0)
+
+
+def memory_mb(pid: int, field: str = 'VmRSS') -> float:
+    """A process's memory from /proc, in MB: VmRSS now, VmHWM its peak."""
+    with open(f'/proc/{pid}/status') as status:
+        for line in status:
+            if line.startswith(field + ':'):
+                return int(line.split()[1]) / 1024
+    raise AssertionError(f'no {field} for {pid}')
 
 
 def figure(name: str, **values) -> None:

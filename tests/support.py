@@ -1,6 +1,7 @@
 """Helpers for end-to-end tests."""
 import inspect
 import itertools
+import uuid
 from datetime import datetime
 
 import httpx
@@ -18,6 +19,12 @@ async def call(client: httpx.AsyncClient, method: str, path: str, **kwargs) -> d
     assert set(body) == {'code', 'message', 'data'}, body
     body['status'] = response.status_code
     return body
+
+
+def unique_name() -> str:
+    """A username no other test used: servers run as processes share the database
+    of the pass without the fixtures' wipe."""
+    return 'u' + uuid.uuid4().hex[:12]
 
 
 async def register(client: httpx.AsyncClient, username: str = 'alice',

@@ -126,7 +126,7 @@ async def test_register_missing_fields_and_wrong_types(client, payload, field):
     (b'not json', messages.BODY_NOT_JSON),
     (b'{"username": "alice", "password": ', messages.BODY_NOT_JSON),
     (b'\xff\xfe\x00garbage', messages.BODY_NOT_JSON),
-    (b'[' * 100000, messages.BODY_NOT_JSON),
+    (b'[' * 30000, messages.BODY_NOT_JSON),  # nested past orjson's depth, under 32 KB
     (b'["alice", "secret123"]', messages.BODY_NOT_OBJECT),
     (b'"alice"', messages.BODY_NOT_OBJECT),
     (b'42', messages.BODY_NOT_OBJECT),
@@ -517,3 +517,17 @@ class TestEchoOff:
                               type='modify', **{channel: target})
             assert body['code'] == 'fail'
             assert body['message'] == messages.VERIFY_CODE_NO_CHANNEL.format(channel=channel)
+
+
+async def test_look_alike_usernames_cannot_log_in(client, make_client):
+    """A name that cannot be registered cannot be logged into, on both backends."""
+    await register(client, 'sessuser')
+    stranger = make_client()
+    for name in ['ｓessuser', 'séssuser', 'sessuser ', 'sessuser\0']:
+        body = await call(stranger, 'POST', '/account/login', username=name,
+                          password=PASSWORD)
+        assert (body['status'], body['code']) == (400, 'invalid_param'), (name, body)
+        assert body['message'].startswith('username:')
+    body = await call(stranger, 'POST', '/account/login', username='SESSUSER',
+                      password=PASSWORD)
+    assert body['code'] == 'ok'

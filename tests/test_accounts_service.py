@@ -57,8 +57,8 @@ async def test_register_duplicate_username_says_which_field(world):
 async def test_login_by_username_or_mobile(world):
     user_id = await world.service.register('alice', PASSWORD)
     world.users.rows[user_id]['mobile'] = '13800000000'
-    assert await world.service.login(PASSWORD, username='alice') == user_id
-    assert await world.service.login(PASSWORD, mobile='13800000000') == user_id
+    assert (await world.service.login(PASSWORD, username='alice')).user_id == user_id
+    assert (await world.service.login(PASSWORD, mobile='13800000000')).user_id == user_id
 
 
 async def test_wrong_password_and_unknown_user_fail_alike(world):
@@ -92,7 +92,7 @@ async def test_modify_username_intro_and_password(world):
                                          password='newpass99')
     assert profile['username'] == 'alice2' and profile['intro'] == 'hello'
     assert world.users.rows[user_id]['password'] == 'hashed:newpass99'
-    assert await world.service.login('newpass99', username='alice2') == user_id
+    assert (await world.service.login('newpass99', username='alice2')).user_id == user_id
     with pytest.raises(Fail):
         await world.service.login(PASSWORD, username='alice2')
 
@@ -232,7 +232,7 @@ async def test_a_disabled_user_cannot_log_in_and_their_sessions_end():
     assert wrong.value.message == messages.BAD_CREDENTIALS
 
     assert await world.service.set_disabled('alice', False) == 0
-    assert await world.service.login(PASSWORD, username='alice') == user_id
+    assert (await world.service.login(PASSWORD, username='alice')).user_id == user_id
 
 
 async def test_reset_password_ends_every_session():
@@ -241,7 +241,7 @@ async def test_reset_password_ends_every_session():
     await world.log_in(user_id, 'phone-session-0000000001')
     assert await world.service.reset_password('alice', 'another123') == 1
     assert await world.sessions.load('phone-session-0000000001') is None
-    assert await world.service.login('another123', username='alice') == user_id
+    assert (await world.service.login('another123', username='alice')).user_id == user_id
     with pytest.raises(Fail):
         await world.service.login(PASSWORD, username='alice')
 
@@ -258,7 +258,7 @@ async def test_create_with_contacts_and_duplicates_named(world):
     user = await world.service.create('alice', PASSWORD, mobile='13800000000',
                                       email='a@example.com')
     assert (user['mobile'], user['email']) == ('13800000000', 'a@example.com')
-    assert await world.service.login(PASSWORD, mobile='13800000000') == user['id']
+    assert (await world.service.login(PASSWORD, mobile='13800000000')).user_id == user['id']
     with pytest.raises(Duplicate) as caught:
         await world.service.create('bob', PASSWORD, email='a@example.com')
     assert caught.value.message == messages.EMAIL_TAKEN

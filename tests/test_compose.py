@@ -130,6 +130,13 @@ def test_app_services_wait_for_healthy_backends(compose):
             assert depends[backend]['condition'] == 'service_healthy', (name, backend)
 
 
+def test_the_server_may_open_enough_files(compose):
+    """The server caps its connections at the open-files limit minus 128: the
+    default 1,024 left room for fewer than 900 idle connections."""
+    nofile = compose['services']['server']['ulimits']['nofile']
+    assert min(nofile['soft'], nofile['hard']) >= 65536
+
+
 def test_mariadb_uses_utf8mb4(compose):
     mysql = compose['services']['mysql']
     assert 'mariadb' in mysql['image']

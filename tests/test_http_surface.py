@@ -51,7 +51,7 @@ async def test_ready_checks_database_and_cache(client):
 class TestBodyLimit:
     @pytest.fixture
     def config(self, tmp_path):
-        return make_config(tmp_path, REQUEST_MAX_SIZE=1024)
+        return make_config(tmp_path, JSON_BODY_MAX_SIZE=1024)
 
     async def test_a_body_over_the_limit_is_413(self, client):
         big = {'username': 'alice', 'password': 'secret123', 'pad': 'x' * 2000}

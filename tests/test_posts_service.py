@@ -205,3 +205,29 @@ async def test_timeline_shows_followed_users_only_newest_first_in_windows(social
     assert [p['id'] for p in page] == [visible[2]]
     page, _ = await social.post_service.timeline(alice, limit=2, after_id=visible[3])
     assert [p['id'] for p in page] == visible[1:3]
+
+
+async def test_a_saved_post_is_answered_even_if_reads_fail_after_the_commit(social,
+                                                                            monkeypatch):
+    """The read that built the answer after the commit turned saved posts into 503s."""
+    from weiguan.entities.errors import Unavailable
+    [alice] = await _users(social, 'alice')
+    image = await _file(social, alice)
+    create = social.posts.create
+
+    async def create_then_lose_the_database(*args, **kwargs):
+        post = await create(*args, **kwargs)
+
+        async def unavailable(*_, **__):
+            raise Unavailable()
+        for repository in (social.users, social.files, social.likes):
+            for name in ('get_many_with_stats', 'get_many', 'liked_among', 'get'):
+                if hasattr(repository, name):
+                    monkeypatch.setattr(repository, name, unavailable)
+        return post
+    monkeypatch.setattr(social.posts, 'create', create_then_lose_the_database)
+    post = await social.post_service.publish(alice, PostType.IMAGE, 'cap', image_ids=[image])
+    assert post['user']['username'] == 'alice'
+    assert [i['id'] for i in post['images']] == [image]
+    assert (post['is_liked'], post['stat']['like_count']) == (False, 0)
+    assert post['user']['stat']['post_count'] == 1

@@ -135,7 +135,9 @@ async def test_a_failing_session_store_leaks_nothing(broken_server, monkeypatch)
 
 
 async def test_a_failing_websocket_handler_closes_without_details(tmp_path):
-    """The database is down: the handler fails after the handshake."""
+    """The database is down: the session's credential check (or the handler) fails;
+    the handshake is refused with a 503 envelope, or the socket closes, with no
+    details either way."""
     handle, server = await start_server(make_config(tmp_path, MYSQL_HOST='127.0.0.1',
                                                     MYSQL_PORT=1))
     try:
@@ -143,14 +145,19 @@ async def test_a_failing_websocket_handler_closes_without_details(tmp_path):
         store = await server.container.store()
         await store.set('session:' + sid, orjson.dumps({'user_id': 1}).decode(), 60)
         url = server.url.replace('http://', 'ws://') + '/message/ws'
-        async with websockets.connect(url, additional_headers={'Cookie': f'session={sid}'},
-                                      open_timeout=5) as ws:
-            frames = []
-            with pytest.raises(websockets.ConnectionClosed):
-                while True:
-                    frames.append(await asyncio.wait_for(ws.recv(), 5))
+        try:
+            async with websockets.connect(url, additional_headers={
+                    'Cookie': f'session={sid}'}, open_timeout=5) as ws:
+                frames = []
+                with pytest.raises(websockets.ConnectionClosed):
+                    while True:
+                        frames.append(await asyncio.wait_for(ws.recv(), 5))
+            assert ws.close_reason in ('', None)
+        except websockets.InvalidStatus as refused:
+            assert refused.response.status_code == 503
+            frames = [refused.response.body.decode()]
+            assert orjson.loads(refused.response.body)['code'] == 'unavailable'
         assert not any(leak.decode() in frame for frame in frames for leak in LEAKS)
-        assert ws.close_reason in ('', None)
     finally:
         await stop_server(handle)
 
@@ -185,7 +192,7 @@ class TestCorsAllowList:
             assert response.headers['access-control-allow-credentials'] == 'true'
             assert 'POST' in response.headers['access-control-allow-methods']
             allowed_headers = response.headers['access-control-allow-headers']
-            assert allowed_headers.lower() == 'content-type'
+            assert allowed_headers.lower() == 'content-type, idempotency-key'
             assert 'origin' in response.headers['vary'].lower()
             assert_secured(response)
         files = await client.options('/files/default/a.jpg', headers={

@@ -193,3 +193,22 @@ async def test_cmyk_and_greyscale_jpegs_are_stripped_in_their_mode(media):
         image = Image.open(io.BytesIO(stripped))
         assert (image.mode, image.size, (width, height)) == (mode, (12, 8), (12, 8))
         assert_no_metadata(image)
+
+
+@pytest.mark.parametrize('trailer', [b'PK\x03\x04' + b'\x00' * 64 + b'payload.exe',
+                                     b'<html><script>alert(1)</script></html>'])
+async def test_data_after_a_jpeg_end_marker_is_not_stored(client, trailer):
+    """A JPEG carrying a zip or a page after its end marker (a polyglot) is stored
+    cut at the marker: the picture, and nothing riding along."""
+    await register(client)
+    picture = encoded(sideways_photo(), 'JPEG', quality=90, progressive=True)
+    for data in (picture, phone_jpeg()):
+        [file] = (await upload(client, 'p.jpg', data + trailer, 'image/jpeg')
+                  ).json()['data']['files']
+        stored = await download(client, file)
+        assert trailer not in stored
+        assert stored.endswith(b'\xff\xd9')
+        Image.open(io.BytesIO(stored)).load()
+    [file] = (await upload(client, 'q.jpg', picture + trailer, 'image/jpeg')
+              ).json()['data']['files']
+    assert await download(client, file) == picture  # no metadata: the sent image

@@ -143,3 +143,15 @@ async def test_get_and_get_many(users):
     many = await users.get_many([alice['id'], bob['id'], alice['id'], None])
     assert {k: v['username'] for k, v in many.items()} == {alice['id']: 'alice',
                                                           bob['id']: 'bob'}
+
+
+LOOK_ALIKES = ['ｓessuser', 'séssuser', 'sessuser ', 'sessuser\0']
+
+
+async def test_find_by_username_matches_the_case_folded_form_exactly(users):
+    """On MariaDB utf8mb4_unicode_ci equates these with 'sessuser'; SQLite does not.
+    The repository answers the same on both: only a case difference matches."""
+    user = await users.create('sessuser', 'h')
+    assert (await users.find_by('username', 'SessUser'))['id'] == user['id']
+    for name in LOOK_ALIKES:
+        assert await users.find_by('username', name) is None, repr(name)

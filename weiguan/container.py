@@ -33,6 +33,7 @@ from .dependencies.sessions import SessionStore
 from .dependencies.storage import LocalDisk
 from .dependencies.video import VideoProbe
 from .services.accounts import AccountService
+from .services.credentials import CredentialService
 from .services.files import FileLinks
 from .services.health import HealthService
 from .services.hydration import PostHydrator, UserHydrator
@@ -148,10 +149,11 @@ class Container(containers.DeclarativeContainer):
         VerifyCodeService, store=store, sender=code_sender, ttl=config.VERIFY_CODE_TTL,
         resend_interval=config.VERIFY_CODE_RESEND_INTERVAL,
         max_tries=config.VERIFY_CODE_MAX_TRIES, echo=config.VERIFY_CODE_ECHO)
+    credential_service = providers.Singleton(CredentialService, store=store, users=users)
     account_service = providers.Singleton(
         AccountService, users=users, files=files, hasher=hasher,
         verify_codes=verify_codes, hydrator=user_hydrator, limits=rate_limiter,
-        sessions=session_store)
+        sessions=session_store, credentials=credential_service)
     health_service = providers.Singleton(HealthService, database=database, store=store)
     message_service = providers.Singleton(MessageService, broker=broker, users=users)
 

@@ -38,7 +38,21 @@ SETTINGS: dict[str, tuple[type, Any, str]] = {
                                           'that carry metadata (EXIF GPS...), turned '
                                           'upright'),
     'REQUEST_MAX_SIZE': (int, 100 * 1024 * 1024,
-                         'largest request body, bytes (a larger one is a 413)'),
+                         'largest request body, bytes: the limit of uploads (POST '
+                         '/storage/upload) and a ceiling for every route (a larger '
+                         'one is a 413, refused before it is read)'),
+    'JSON_BODY_MAX_SIZE': (int, 32 * 1024,
+                           'largest body of every other route, bytes: the longest valid '
+                           'request (a 1,000-character post escaped as \\uXXXX pairs) '
+                           'is ~12 KB'),
+    'HEADER_TIMEOUT': (int, 10, 'seconds the request line and headers may take from their '
+                                'first byte (else 408)'),
+    'BODY_TIMEOUT': (int, 30, 'longest pause in a request body, seconds (else 408)'),
+    'KEEP_ALIVE_TIMEOUT': (int, 15, 'seconds a connection with no request in progress '
+                                    'stays open'),
+    'MAX_CONNECTIONS': (int, 0, 'connections per server process; at the cap the longest '
+                                'idle one is closed for a new one. 0: the open-files '
+                                'limit minus 128'),
     'SESSION_EXPIRY': (int, 30 * 24 * 3600, 'session lifetime from login, seconds '
                                              '(absolute)'),
     'SESSION_IDLE_EXPIRY': (int, 7 * 24 * 3600, 'a session unused this long ends, seconds'),
@@ -100,6 +114,15 @@ SETTINGS: dict[str, tuple[type, Any, str]] = {
                                     'right; 0: the socket peer, the header is ignored'),
     'CORS_ORIGINS': (str, '', 'comma-separated origins allowed to call the API from a '
                               'browser with credentials (empty: no CORS)'),
+    'WS_MAX_FRAME_SIZE': (int, 4096, 'largest WebSocket frame a client may send, bytes '
+                                     '(a chat line: 1,000 characters of 4-byte UTF-8); '
+                                     'a larger one closes the socket with 1009'),
+    'WS_SEND_QUEUE': (int, 64, 'messages queued for one socket; a socket further behind '
+                               'is closed with 1008'),
+    'WS_MAX_PER_USER': (int, 10, 'message sockets one user may hold per server process'),
+    'IDEMPOTENCY_TTL': (int, 24 * 3600, 'seconds the first answer to an Idempotency-Key '
+                                         'is kept and replayed (register, publish, '
+                                         'upload)'),
     'STAT_INTERVAL': (int, 60, 'seconds between two stats reconcile runs'),
 }
 

@@ -2,7 +2,9 @@
 a lost or refused connection becomes Unavailable (503), a unique-index violation
 becomes Duplicate. Repositories run every statement through `Database`."""
 import asyncio
+import functools
 import logging
+import random
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 from typing import AsyncIterator
@@ -73,10 +75,47 @@ CONNECTION_BROKEN = (pymysql.err.OperationalError, pymysql.err.InterfaceError, O
                      asyncio.CancelledError)
 
 
+# InnoDB's deadlock (its victim's transaction was rolled back) and lock wait timeout:
+# the server refused the transaction, the connection is fine, a retry may succeed.
+CONFLICT_CODES = (1213, 1205)
+CONFLICT_ATTEMPTS = 4
+CONFLICT_BACKOFF = 0.02  # seconds, times the attempt number, jittered
+
+
+def _conflict(error: BaseException) -> bool:
+    cause = getattr(error, 'orig', None) or error
+    return (isinstance(cause, pymysql.err.OperationalError) and bool(cause.args)
+            and cause.args[0] in CONFLICT_CODES)
+
+
 def _intact(error: BaseException) -> bool:
     """Whether the connection is still in step after the error: the server refused
-    a statement (a duplicate key), or the caller's own code raised."""
-    return isinstance(error, Exception) and not isinstance(error, CONNECTION_BROKEN)
+    a statement (a duplicate key, a deadlock), or the caller's own code raised."""
+    return isinstance(error, Exception) and (
+        not isinstance(error, CONNECTION_BROKEN) or _conflict(error))
+
+
+class Conflict(Unavailable):
+    """A deadlock or lock wait timeout that outlasted its retries: still a 503."""
+
+
+def retry_conflicts(method):
+    """Run a repository method that is one whole transaction again, up to
+    CONFLICT_ATTEMPTS times in all, when MariaDB rolled it back for a deadlock or a
+    lock wait timeout (both are normal under concurrency: InnoDB picks a victim);
+    only then does its caller answer 503. Only for methods whose transaction is
+    their own: a block inside a larger transaction cannot be replayed alone."""
+    @functools.wraps(method)
+    async def retried(*args, **kwargs):
+        for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+            try:
+                return await method(*args, **kwargs)
+            except Conflict as error:
+                if attempt == CONFLICT_ATTEMPTS:
+                    raise
+                log.info('retrying %s after %s', method.__qualname__, error.__cause__)
+                await asyncio.sleep(CONFLICT_BACKOFF * attempt * (0.5 + random.random()))
+    return retried
 
 
 class EngineStatements:
@@ -121,6 +160,8 @@ def _translate(error: Exception) -> Exception | None:
     """The product's error for a driver or pool failure; None for any other."""
     if isinstance(error, (exc.IntegrityError, pymysql.err.IntegrityError)):
         return Duplicate()
+    if _conflict(error):
+        return Conflict()
     if isinstance(error, (pymysql.err.OperationalError, pymysql.err.InterfaceError)):
         return Unavailable()  # from the read pool's plain driver connections
     if isinstance(error, exc.DBAPIError) and (
@@ -137,7 +178,7 @@ def _raise_translated(error: Exception) -> None:
     translated = _translate(error)
     if translated is None:
         raise error
-    if isinstance(translated, Unavailable):
+    if isinstance(translated, Unavailable) and not isinstance(translated, Conflict):
         log.warning('database unavailable: %s',  # the driver's words, one line
                     getattr(error, 'orig', None) or error)
     raise translated from error
@@ -256,7 +297,8 @@ class Database:
                 finally:
                     pool.release(conn)
         except Exception as error:
-            if isinstance(_translate(error), Unavailable):
+            translated = _translate(error)
+            if isinstance(translated, Unavailable) and not isinstance(translated, Conflict):
                 await pool.clear()  # its idle peers likely went the same way
             _raise_translated(error)
 

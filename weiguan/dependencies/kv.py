@@ -26,6 +26,13 @@ def _unavailable_on_redis_error(method: Callable) -> Callable:
     return wrapper
 
 
+_INCR_WITH_TTL = ("local count = redis.call('incr', KEYS[1]) "
+                  "if count == 1 then redis.call('expire', KEYS[1], ARGV[1]) end "
+                  "return count")
+_DECR_IF_PRESENT = ("if redis.call('exists', KEYS[1]) == 1 then "
+                    "return redis.call('decr', KEYS[1]) end return 0")
+
+
 class RedisStore:
     def __init__(self, client: aioredis.Redis):
         self.client = client
@@ -55,10 +62,16 @@ class RedisStore:
 
     @_unavailable_on_redis_error
     async def incr(self, key: str, ttl: int) -> int:
-        """Add one; the first increment starts the key's TTL."""
-        async with self.client.pipeline(transaction=True) as pipe:
-            count, _ = await pipe.incr(key).expire(key, ttl, nx=True).execute()
-        return int(count)
+        """Add one; the first increment starts the key's TTL. One script, one round
+        trip: a MULTI pipeline is retried whole by redis-py on a timeout, which
+        doubled the wait of every login while Redis was partitioned away."""
+        return int(await self.client.eval(_INCR_WITH_TTL, 1, key, ttl))
+
+    @_unavailable_on_redis_error
+    async def decr(self, key: str) -> int:
+        """Take one back from a counter that still exists (one whose window ended
+        stays gone: DECR alone would bring it back as -1 without a TTL)."""
+        return int(await self.client.eval(_DECR_IF_PRESENT, 1, key))
 
     @_unavailable_on_redis_error
     async def ttl(self, key: str) -> int:
@@ -172,6 +185,13 @@ class MemoryStore:
         expires = self._data[key][1] if count > 1 else self._clock() + ttl
         self._store(key, str(count), expires)
         return count
+
+    async def decr(self, key: str) -> int:
+        current = self._live(key)
+        if current is None:
+            return 0
+        self._data[key] = (str(int(current) - 1), self._data[key][1])
+        return int(current) - 1
 
     async def ttl(self, key: str) -> int:
         if self._live(key) is None:

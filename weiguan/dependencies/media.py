@@ -60,6 +60,13 @@ class MediaInspector:
         with self._opened(data, name) as image:
             return _shown_size(image)
 
+    async def without_trailer(self, data: bytes) -> bytes:
+        """A JPEG cut after the end marker of its (first) image. Whatever follows
+        it is no part of the picture: a zip or an HTML page riding along (a
+        polyglot file), or a phone's extras (a motion clip, MPF pictures).
+        Stripped rather than refused, so those phones' photos still upload."""
+        return await asyncio.to_thread(_without_trailer, data)
+
     async def without_metadata(self, data: bytes, name: str) -> tuple[bytes, int, int]:
         """(bytes, width, height) of the image as it will be stored: a JPEG, PNG or
         WebP still that carries metadata (EXIF, with the GPS position phones write;
@@ -101,6 +108,41 @@ class MediaInspector:
         """Write to `target` a JPEG of `source` fitting a bound x bound box, turned
         upright; never larger than the original."""
         await asyncio.to_thread(_thumbnail, source, target, bound)
+
+
+def _jpeg_length(data: bytes) -> int | None:
+    """Bytes up to and including the EOI marker that ends the first image, by its
+    segments (an EXIF thumbnail's own markers sit inside its APP1 segment and are
+    skipped with it); None when the markers do not add up."""
+    size, at = len(data), 2
+    while at + 4 <= size:
+        if data[at] != 0xFF:
+            return None
+        marker = data[at + 1]
+        if marker == 0xFF:  # fill byte
+            at += 1
+        elif marker == 0xD9:  # EOI
+            return at + 2
+        elif marker == 0x01 or 0xD0 <= marker <= 0xD7:  # no length
+            at += 2
+        else:
+            at += 2 + int.from_bytes(data[at + 2:at + 4], 'big')
+            while marker == 0xDA:  # entropy-coded data up to the next real marker
+                at = data.find(b'\xff', at)
+                if at < 0 or at + 1 >= size:
+                    return None
+                following = data[at + 1]
+                if following != 0 and not 0xD0 <= following <= 0xD7:
+                    break
+                at += 2
+    return None
+
+
+def _without_trailer(data: bytes) -> bytes:
+    if not data.startswith(b'\xff\xd8'):
+        return data
+    length = _jpeg_length(data)
+    return data[:length] if length is not None else data
 
 
 def _shown_size(image: Image.Image) -> tuple[int, int]:

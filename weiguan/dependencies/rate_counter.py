@@ -25,6 +25,10 @@ class FixedWindowCounter:
         """Count one event; the number of events in the key's current window."""
         return await self.store.incr(PREFIX + key, window)
 
+    async def give_back(self, key: str) -> None:
+        """Uncount one event of the key's current window (none once it ended)."""
+        await self.store.decr(PREFIX + key)
+
     async def counts(self, *keys: str) -> list[int]:
         """The events counted so far in each key's current window (concurrently)."""
         values = await asyncio.gather(*(self.store.get(PREFIX + key) for key in keys))

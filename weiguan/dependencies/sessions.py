@@ -11,8 +11,10 @@ honest).
 
 Ending a user's other sessions (password change) reads the user's index: a sorted
 set of session ids kept beside the sessions, added to at login and removed from at
-logout. That costs nothing per request, where a per-user generation number checked
-on every open would cost a second store read per request."""
+logout, so their keys are deleted at once. That alone cannot end a login that
+checked the old password and finishes after the change; the credential version
+each session carries (services/credentials.py, one more store read per
+authenticated request) does."""
 import math
 import time
 from typing import Callable

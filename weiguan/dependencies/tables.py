@@ -11,6 +11,7 @@ avatar_id <-> file.user_id would otherwise be a cycle.
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.types import TypeDecorator
 
 metadata = sa.MetaData()
@@ -57,6 +58,27 @@ def _folded(length):
     """Text compared without case, as MySQL's utf8mb4_unicode_ci does, on SQLite too
     (so 'Alice' and 'alice' are one username on both)."""
     return sa.String(length).with_variant(sa.String(length, collation='NOCASE'), 'sqlite')
+
+
+class exact_lower(sa.sql.functions.FunctionElement):
+    """LOWER(text) compared byte for byte: MySQL's utf8mb4_unicode_ci equates more
+    than case ('ｓ' and 's', 'é' and 'e', trailing spaces), SQLite's lower() result
+    already compares BINARY. Beside `column = value` (which keeps the unique index
+    usable) it rechecks the one row found with the case-folded form exactly."""
+    type = sa.String()
+    name = 'exact_lower'
+    inherit_cache = True
+
+
+@compiles(exact_lower)
+def _exact_lower(element, compiler, **kw):
+    return f'lower({compiler.process(element.clauses, **kw)})'
+
+
+@compiles(exact_lower, 'mysql')
+def _exact_lower_mysql(element, compiler, **kw):
+    # a binary string: no collation at all (utf8mb4_bin would still pad spaces)
+    return f'CAST(LOWER({compiler.process(element.clauses, **kw)}) AS BINARY)'
 
 
 def _counter(name):

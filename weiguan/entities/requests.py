@@ -5,7 +5,7 @@ from marshmallow import (EXCLUDE, Schema, ValidationError, fields, post_load, va
 
 from . import messages
 from .enums import FileRegion, PostType, VerifyCodeType
-from .fields import MAX_LIMIT, Id, Text
+from .fields import MAX_LIMIT, BoundedEmail, BoundedList, Id, Text
 
 # \A and \Z, not ^ and $: `$` also matches before a trailing newline.
 USERNAME = validate.Regexp(r'\A[A-Za-z][A-Za-z0-9_]{2,19}\Z', error=messages.USERNAME_RULE)
@@ -62,8 +62,11 @@ class RegisterRequest(RequestSchema):
 
 
 class LoginRequest(RequestSchema):
-    username = Text(20)
-    mobile = Text(16)
+    """The registration rules: a name that cannot be registered cannot be logged into
+    (MariaDB's collation would otherwise match look-alikes: full-width letters,
+    accents, trailing spaces, NUL)."""
+    username = fields.String(validate=USERNAME)
+    mobile = fields.String(validate=MOBILE)
     password = Text(64, required=True)
 
     @validates_schema
@@ -76,7 +79,7 @@ class ModifyRequest(RequestSchema):
     username = fields.String(validate=USERNAME)
     password = fields.String(validate=PASSWORD, metadata=PASSWORD_DOC)
     mobile = fields.String(validate=MOBILE)
-    email = fields.Email(validate=validate.Length(max=100))
+    email = BoundedEmail(max_length=100)
     avatar_id = Id(data_key='avatarId', allow_none=True)
     intro = Text(200)
     code = fields.String(validate=validate.Regexp(r'\A[0-9]{6}\Z', error='6 digits'))
@@ -89,7 +92,7 @@ class SendMobileCodeRequest(RequestSchema):
 
 class SendEmailCodeRequest(RequestSchema):
     type = fields.Enum(VerifyCodeType, by_value=True, required=True)
-    email = fields.Email(required=True, validate=validate.Length(max=100))
+    email = BoundedEmail(required=True, max_length=100)
 
 
 class ListQuery(RequestSchema):
@@ -140,8 +143,8 @@ class PostIdRequest(RequestSchema):
 class PublishRequest(RequestSchema):
     type = fields.Enum(PostType, by_value=True, required=True)
     text = Text(1000, load_default='', allow_none=True)
-    image_ids = fields.List(Id(), data_key='imageIds', load_default=list, allow_none=True,
-                            validate=validate.Length(max=9))
+    image_ids = BoundedList(Id(), data_key='imageIds', load_default=list, allow_none=True,
+                            max_length=9)
     video_id = Id(data_key='videoId', load_default=None, allow_none=True)
 
     @post_load

@@ -1,6 +1,9 @@
+from dataclasses import dataclass
+
 from ..entities import messages
 from ..entities.enums import VerifyChannel, VerifyCodeType
 from ..entities.errors import Duplicate, Fail, NotFound
+from .credentials import credential_version
 
 DUPLICATE_MESSAGES = {'username': messages.USERNAME_TAKEN, 'mobile': messages.MOBILE_TAKEN,
                       'email': messages.EMAIL_TAKEN}
@@ -10,12 +13,21 @@ def _duplicate(error: Duplicate) -> Duplicate:
     return Duplicate(DUPLICATE_MESSAGES.get(error.field, messages.DUPLICATE))
 
 
+@dataclass(frozen=True)
+class Authenticated:
+    """Who logged in, and the credential version of the row whose password was
+    checked (for the session: see services/credentials.py)."""
+    user_id: int
+    credential: str
+
+
 class AccountService:
-    """`limits` (a RateLimiter) and `sessions` (the session store) are optional for
-    unit tests: without them nothing is rate limited and no session is ended."""
+    """`limits` (a RateLimiter), `sessions` (the session store) and `credentials`
+    (a CredentialService) are optional for unit tests: without them nothing is rate
+    limited, no session is ended and no credential version is published."""
 
     def __init__(self, users, files, hasher, verify_codes, hydrator, limits=None,
-                 sessions=None):
+                 sessions=None, credentials=None):
         self.users = users
         self.files = files
         self.hasher = hasher
@@ -23,6 +35,7 @@ class AccountService:
         self.hydrator = hydrator
         self.limits = limits
         self.sessions = sessions
+        self.credentials = credentials
 
     async def register(self, username: str, password: str,
                        client_ip: str | None = None) -> dict:
@@ -37,28 +50,45 @@ class AccountService:
             raise _duplicate(error) from error
         return user['id']
 
+    async def undo_register(self, user_id: int) -> None:
+        """Remove a user just registered whose session could not be written: a 503
+        then means nothing was created, and the retry starts afresh."""
+        await self.users.delete(user_id)
+
     async def login(self, password: str, username: str | None = None,
-                    mobile: str | None = None, client_ip: str | None = None) -> int:
-        """The user's id, or Fail with one message whichever part was wrong.
-        Failures are counted per account and per client IP; past the limits the
-        password is not even checked (TooManyRequests)."""
+                    mobile: str | None = None,
+                    client_ip: str | None = None) -> Authenticated:
+        """The user and the credential version that was verified, or Fail with one
+        message whichever part was wrong.
+        Each attempt is counted per account and per client IP before the password
+        is checked (and uncounted when it was right); past the limits the password
+        is not even checked (TooManyRequests)."""
         field, value = ('username', username) if username else ('mobile', mobile)
         user = await self.users.find_by(field, value)
         # One count per user whichever name was used; unknown names by name.
         account = str(user['id']) if user else f'{field}:{value.lower()}'
-        if self.limits:
-            await self.limits.check_login(account, client_ip)
+        reservation = await self.limits.reserve_login(account, client_ip) \
+            if self.limits else None
         if not await self.hasher.verify(user and user['password'], password):
-            if self.limits:
-                await self.limits.login_failed(account, client_ip)
             raise Fail(messages.BAD_CREDENTIALS)
         if user['disabled']:  # said only to who knows the password
             raise Fail(messages.ACCOUNT_DISABLED)
-        return user['id']
+        if reservation:
+            await self.limits.login_succeeded(reservation)
+        return Authenticated(user['id'], credential_version(user))
 
-    async def end_sessions(self, user_id: int, keep: str | None = None) -> int:
-        """End every session of the user but `keep` (None: all of them), at once: the
-        one rule behind a password change, a reset and a disable. How many ended."""
+    async def end_sessions(self, user_id: int, keep: str | None = None,
+                           user: dict | None = None) -> int:
+        """The one rule behind a password change, a reset and a disable, called after
+        the change is committed: every session of the user from before is dead on its
+        next request, whenever its login finished (its credential version no longer
+        matches: services/credentials.py), and is deleted now. `keep` (the caller's
+        own, on a password change) is kept; the caller gives it the new version
+        (`credential`). `user` is the committed row, when the caller has it. How
+        many sessions were deleted."""
+        user = user or await self.users.get(user_id)
+        if self.credentials and user is not None:
+            await self.credentials.publish(user)
         if self.sessions is None:
             return 0
         return await self.sessions.end_others(user_id, keep=keep)
@@ -91,12 +121,16 @@ class AccountService:
             changes['password'] = await self.hasher.hash(changes['password'])
         if changes:
             try:
-                await self.users.update(user_id, **changes)
+                user = await self.users.update(user_id, **changes)
             except Duplicate as error:
                 raise _duplicate(error) from error
-        if changes.get('password') is not None:
-            await self.end_sessions(user_id, keep=keep_session)
+            if changes.get('password') is not None:
+                await self.end_sessions(user_id, keep=keep_session, user=user)
         return await self.profile(user_id)
+
+    async def credential(self, user_id: int) -> str | None:
+        """The user's current credential version (for a session made now)."""
+        return await self.credentials.current(user_id) if self.credentials else None
 
     # Operator actions (the admin CLI); the input is validated by the caller.
 
@@ -119,15 +153,16 @@ class AccountService:
     async def reset_password(self, username: str, password: str) -> int:
         """Set a new password and end every session of the user; how many ended."""
         user = await self._named(username)
-        await self.users.update(user['id'], password=await self.hasher.hash(password))
-        return await self.end_sessions(user['id'])
+        user = await self.users.update(user['id'], password=await self.hasher.hash(password))
+        return await self.end_sessions(user['id'], user=user)
 
     async def set_disabled(self, username: str, disabled: bool) -> int:
         """Disable (no login; every session ends at once) or enable the user; how
-        many sessions ended."""
+        many sessions ended. Either way the credential version changes, so the
+        version cached while disabled never outlives the enable."""
         user = await self._named(username)
-        await self.users.update(user['id'], disabled=disabled)
-        return await self.end_sessions(user['id']) if disabled else 0
+        user = await self.users.update(user['id'], disabled=disabled)
+        return await self.end_sessions(user['id'], user=user)
 
     async def send_code(self, type: VerifyCodeType, channel: VerifyChannel,
                         target: str, client_ip: str | None = None) -> str | None:

@@ -54,6 +54,10 @@ class MessageService:
     def not_logged_in(self) -> dict:
         return make_message(messages.WS_NOT_LOGGED_IN, level=MessageLevel.ERROR)
 
+    def too_many_sockets(self, limit: int) -> dict:
+        return make_message(messages.WS_TOO_MANY.format(limit=limit),
+                            level=MessageLevel.ERROR)
+
     def unavailable(self) -> dict:
         return make_message(messages.UNAVAILABLE, level=MessageLevel.ERROR)
 

@@ -1,11 +1,13 @@
 """Posts, likes and the home timeline."""
 import asyncio
+import logging
 
 from ..entities import messages
 from ..entities.enums import PostType
-from ..entities.errors import Duplicate, Fail, Forbidden, NotFound
+from ..entities.errors import Duplicate, Fail, Forbidden, NotFound, Unavailable
 from .users import stat_count
 
+log = logging.getLogger(__name__)
 MAX_IMAGES = 9
 
 
@@ -26,17 +28,28 @@ class PostService:
     async def publish(self, user_id: int, type: PostType, text: str = '',
                       image_ids: list[int] = (), video_id: int | None = None) -> dict:
         """A new post. Only the media its type uses are kept (a text post drops any
-        imageIds or videoId); a caption is optional on image and video posts."""
-        image_ids, video_id = await self._media(user_id, type, text, list(image_ids),
-                                                video_id)
+        imageIds or videoId); a caption is optional on image and video posts.
+        The answer is read after the commit; should that read fail, it is made
+        from what was read before (the author, the media): a 503 would tell the
+        client that a saved post was not (and its retry would post twice)."""
+        image_ids, video_id, files = await self._media(user_id, type, text,
+                                                       list(image_ids), video_id)
+        author = await self.hydrator.users.user(user_id, viewer_id=user_id)
         post = await self.posts.create(user_id, type.value, text, image_ids, video_id)
-        return await self.hydrator.one(post, user_id)
+        try:
+            return await self.hydrator.one(post, user_id)
+        except Unavailable:
+            log.warning('post %s saved; its answer is made without a fresh read', post['id'])
+        if author and author.get('stat'):
+            author['stat'] = {**author['stat'],
+                              'post_count': author['stat']['post_count'] + 1}
+        return self.hydrator.present(post, user_id, author, files, is_liked=False)
 
     async def _media(self, user_id, type, text, image_ids, video_id):
         if type is PostType.TEXT:
             if not text:
                 raise Fail(messages.TEXT_POST_EMPTY)
-            return [], None
+            return [], None, {}
         if type is PostType.IMAGE:
             if not 1 <= len(image_ids) <= MAX_IMAGES:
                 raise Fail(messages.IMAGE_POST_COUNT)
@@ -45,13 +58,13 @@ class PostService:
             files = await self.files.get_many(image_ids)
             if not all(_is_own(files.get(i), user_id, 'image/') for i in image_ids):
                 raise Fail(messages.IMAGE_POST_FILES)
-            return image_ids, None
+            return image_ids, None, files
         if video_id is None:
             raise Fail(messages.VIDEO_POST_MISSING)
         files = await self.files.get_many([video_id])
         if not _is_own(files.get(video_id), user_id, 'video/'):
             raise Fail(messages.VIDEO_POST_FILE)
-        return [], video_id
+        return [], video_id, files
 
     async def info(self, post_id: int, viewer_id: int | None) -> dict:
         return await self.hydrator.one(await self._get(post_id), viewer_id)

@@ -3,11 +3,16 @@
 a request is refused (TooManyRequests with the seconds until the window ends) is
 decided here.
 
-- Logins count FAILURES only, per client IP and per account. A blocked login is
-  refused before the password is checked (no CPU spent on guesses). The account
+- Logins count FAILURES only, per client IP and per account. Each attempt reserves
+  its place in both counts (an atomic increment) BEFORE the password is checked, and
+  a success gives it back: of any number of concurrent attempts at most the limit
+  get a password check (counting after the check let a burst through untouched).
+  A refused attempt gives back what it reserved, so it costs the account nothing
+  (one IP cannot lock an owner out) and no CPU is spent on it. The account
   limit is higher than the IP limit: one IP alone cannot lock an owner out, while a
-  guesser spread over many IPs is still stopped. A successful login resets nothing
-  (else a guesser holding one valid account could clear its IP's count).
+  guesser spread over many IPs is still stopped. A successful login gives back its
+  own reservation only, never earlier failures (else a guesser holding one valid
+  account could clear its IP's count).
 - Registrations and verify-code sends count every attempt per client IP; uploads
   every request per user.
 
@@ -52,26 +57,32 @@ class RateLimiter:
         self.upload_per_user = upload_per_user
 
     def _login_keys(self, account: str, client_ip: str | None) -> list[tuple[str, Limit]]:
-        keys = []
-        if self.login_per_account.count:
-            keys.append(('login:account:' + account, self.login_per_account))
+        keys = []  # the IP first: a refused IP then never touches the account's count
         if self.login_per_ip.count and client_ip:
             keys.append(('login:ip:' + ip_subject(client_ip), self.login_per_ip))
+        if self.login_per_account.count:
+            keys.append(('login:account:' + account, self.login_per_account))
         return keys
 
-    async def check_login(self, account: str, client_ip: str | None) -> None:
-        """TooManyRequests while the account or the IP has used up its failures."""
-        keys = self._login_keys(account, client_ip)
-        if not keys:
-            return
-        counts = await self.counter.counts(*(key for key, _ in keys))
-        for (key, limit), count in zip(keys, counts):
-            if count >= limit.count:
-                await self._refuse(key, messages.LOGIN_TOO_MANY)
-
-    async def login_failed(self, account: str, client_ip: str | None) -> None:
+    async def reserve_login(self, account: str, client_ip: str | None) -> list[str]:
+        """Count one attempt on the IP and on the account, before the password is
+        checked; TooManyRequests (with this attempt's counts given back) when either
+        is past its limit. Returns the reservation, for `login_succeeded`."""
+        reserved = []
         for key, limit in self._login_keys(account, client_ip):
-            await self.counter.hit(key, limit.window)
+            reserved.append(key)
+            if await self.counter.hit(key, limit.window) > limit.count:
+                await self._give_back(reserved)
+                await self._refuse(key, messages.LOGIN_TOO_MANY)
+        return reserved
+
+    async def login_succeeded(self, reservation: list[str]) -> None:
+        """The password was right: the attempt was no failure."""
+        await self._give_back(reservation)
+
+    async def _give_back(self, keys: list[str]) -> None:
+        for key in keys:
+            await self.counter.give_back(key)
 
     async def register(self, client_ip: str | None) -> None:
         await self._take('register:ip', client_ip and ip_subject(client_ip),

@@ -139,6 +139,8 @@ class StorageService:
         if _kind(mime) not in CHECKED_KINDS and not self.allow_other_types:
             raise InvalidParam(messages.FILE_TYPE_NOT_ALLOWED.format(name=name, type=mime))
         body, width, height, duration = upload.body, 0, 0, 0
+        if mime == 'image/jpeg':
+            body = await self.media.without_trailer(body)
         if _kind(mime) == 'video':
             width, height, duration = await self.video.meta(body, name)
         elif _kind(mime) == 'image':

@@ -47,14 +47,22 @@ class VerifyCodeService:
 
     async def check(self, type: VerifyCodeType, channel: VerifyChannel, target: str,
                     code: str | None) -> bool:
-        """True once for the right code; the code is then spent."""
+        """True once for the right code; the code is then spent. Each check takes
+        one of the code's tries (an atomic increment) BEFORE it is compared, so of
+        any number of concurrent guesses at most `max_tries` are compared."""
+        if not code:
+            return False
         key = self._key('code', type.value, channel.value, target)
+        tries_key = self._key('tries', type.value, channel.value, target)
+        tries = await self.store.incr(tries_key, self.ttl)
+        if tries > self.max_tries:
+            await self.store.delete(key, tries_key)
+            return False
         expected = await self.store.get(key)
-        if expected is None or not code:
+        if expected is None:
             return False
         if secrets.compare_digest(expected, code):
             return await self.store.delete(key) == 1  # of two racing checks one wins
-        tries_key = self._key('tries', type.value, channel.value, target)
-        if await self.store.incr(tries_key, self.ttl) >= self.max_tries:
+        if tries >= self.max_tries:
             await self.store.delete(key, tries_key)
         return False

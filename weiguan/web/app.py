@@ -23,9 +23,11 @@ from .blueprints.files import files
 from .blueprints.storage import storage
 from .blueprints.user import user
 from .client_ip import install_client_ip
+from .connections import CheckedRequest, GuardedProtocol, configure_connections
 from .envelope import EnvelopeErrorHandler, dumps
 from .security import install_security
-from .sessions import install_sessions
+from .body_limits import install_body_limits
+from .sessions import install_sessions, open_session
 from .sockets import SocketHub
 
 log = logging.getLogger('weiguan.web.app')  # not __name__: '__main__' under python -m
@@ -42,14 +44,20 @@ def create_app(config: dict | None = None, container: Container | None = None,
     container = container or build_container(config)
     app = Sanic(name or config['NAME'], dumps=dumps,
                 error_handler=EnvelopeErrorHandler(debug=config['DEBUG']),
+                request_class=CheckedRequest,
                 configure_logging=True)
     app.config.REQUEST_MAX_SIZE = config['REQUEST_MAX_SIZE']
     app.config.FALLBACK_ERROR_FORMAT = 'json'
+    configure_connections(app, config)  # serve with protocol=GuardedProtocol
+    app.config.WEBSOCKET_MAX_SIZE = config['WS_MAX_FRAME_SIZE']
     app.ctx.config = config
     app.ctx.container = container
     for blueprint in BLUEPRINTS:
         app.blueprint(blueprint)
-    install_sessions(app, lambda: app.ctx.sessions, config)
+    install_sessions(app, lambda: app.ctx.sessions,
+                     lambda: app.ctx.services.credential_service, config)
+    install_body_limits(app, min(config['JSON_BODY_MAX_SIZE'], config['REQUEST_MAX_SIZE']),
+                        config['REQUEST_MAX_SIZE'], open_session)
     install_client_ip(app, config['TRUSTED_PROXY_COUNT'])
     install_security(app, config)  # after the blueprints: CORS mirrors their routes
 
@@ -60,7 +68,7 @@ def create_app(config: dict | None = None, container: Container | None = None,
         app.ctx.store = await container.store()
         app.ctx.sessions = await container.session_store()
         app.ctx.services = await resolve(container)
-        app.ctx.sockets = SocketHub()
+        app.ctx.sockets = SocketHub(config['WS_MAX_PER_USER'], config['WS_SEND_QUEUE'])
         app.ctx.unsubscribe = (await container.broker()).subscribe(app.ctx.sockets.deliver)
         if config['DB_CREATE_TABLES']:  # the path of `model create_tables`
             log.info('schema: %s', await (await container.schema_migrations()).bring_to_head())
@@ -90,7 +98,8 @@ def main() -> None:
     app = loader.load()
     app.prepare(host=config['HOST'], port=config['PORT'], debug=config['DEBUG'],
                 auto_reload=config['AUTO_RELOAD'], access_log=config['ACCESS_LOG'],
-                workers=config['WORKERS'], single_process=config['WORKERS'] == 1)
+                workers=config['WORKERS'], single_process=config['WORKERS'] == 1,
+                protocol=GuardedProtocol)
     if config['WORKERS'] == 1:
         Sanic.serve_single(primary=app)  # no worker manager: SIGTERM stops this process
     else:

@@ -28,10 +28,11 @@ def dumps(value) -> str:
 
 
 def envelope(code: str = 'ok', message: str = '', data: dict | None = None,
-             headers: dict | None = None) -> HTTPResponse:
+             headers: dict | None = None, status: int | None = None) -> HTTPResponse:
+    """`status` overrides the code's own where HTTP has a truer one (408, 414, 431)."""
     body = orjson.dumps({'code': code, 'message': message,
                          'data': {} if data is None else data})
-    return EnvelopeResponse(body, status=STATUS[code], headers=headers,
+    return EnvelopeResponse(body, status=status or STATUS[code], headers=headers,
                             content_type='application/json')
 
 
@@ -44,6 +45,16 @@ def app_error_response(error: AppError) -> HTTPResponse:
     if isinstance(error, TooManyRequests):
         headers = {'Retry-After': str(error.retry_after)}
     return envelope(error.code, error.message, headers=headers)
+
+
+def _head_too_large(request: Request) -> HTTPResponse:
+    """431 when the headers are too large, 414 when the request line alone is
+    (a long query string): not a 413, which speaks of the body."""
+    buffer = getattr(request.stream, 'recv_buffer', b'') or b''
+    limit = getattr(request.stream, 'HEADER_MAX_SIZE', 8192)
+    if b'\r\n' not in bytes(buffer[:limit]):
+        return envelope('invalid_param', messages.URI_TOO_LONG, status=414)
+    return envelope('invalid_param', messages.HEADERS_TOO_LARGE, status=431)
 
 
 class EnvelopeErrorHandler(ErrorHandler):
@@ -67,7 +78,14 @@ class EnvelopeErrorHandler(ErrorHandler):
             return envelope('not_found', messages.ROUTE_NOT_FOUND.format(
                 method=request.method, path=request.path))
         if isinstance(exception, sanic_errors.PayloadTooLarge):
+            if str(exception).startswith('Request header'):  # Sanic's words for it
+                return _head_too_large(request)
             return envelope('payload_too_large', messages.PAYLOAD_TOO_LARGE)
+        if isinstance(exception, (sanic_errors.RequestCancelled, ConnectionError)):
+            log.info('client went away during %s %s', request.method, request.path)
+            return envelope('invalid_param', messages.INVALID_PARAM)  # never sent
+        if isinstance(exception, sanic_errors.RequestTimeout):  # web/connections.py
+            return envelope('invalid_param', messages.REQUEST_TIMEOUT, status=408)
         if isinstance(exception, sanic_errors.ServiceUnavailable):  # RESPONSE_TIMEOUT
             return envelope('unavailable', messages.UNAVAILABLE)
         if isinstance(exception, sanic_errors.SanicException) and \

@@ -24,7 +24,7 @@ SECURITY_HEADERS = {
 STRICT_POLICY = "default-src 'none'; frame-ancestors 'none'; sandbox"
 PAGE_POLICY = "frame-ancestors 'none'"
 PREFLIGHT_MAX_AGE = '600'
-ALLOWED_HEADERS = 'Content-Type'
+ALLOWED_HEADERS = 'Content-Type, Idempotency-Key'
 EXPOSED_HEADERS = 'Retry-After'
 
 

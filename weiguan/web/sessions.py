@@ -7,7 +7,10 @@ session is written back only when it changed, or when its last-use time is due a
 refresh (at most once per SESSION_REFRESH_INTERVAL: idle expiry without a write per
 request). Storage and expiry are the SessionStore's (dependencies/sessions.py).
 `log_in()` and `log_out()` give the session a new id (session fixation); the old
-one is deleted from the store."""
+one is deleted from the store. A logged-in session carries the credential version
+verified at its login (`cred`); a session whose version is no longer the user's
+(password changed, user disabled, reset from the CLI) is not opened: the client
+gets a fresh, logged-out one and the dead one is deleted (services/credentials.py)."""
 import logging
 import re
 import secrets
@@ -27,12 +30,13 @@ def new_sid() -> str:
 
 
 class StoreSessionInterface(BaseSessionInterface):
-    def __init__(self, sessions_getter, *, expiry: int, cookie_name: str, secure: bool,
-                 domain: str | None):
+    def __init__(self, sessions_getter, credentials_getter, *, expiry: int,
+                 cookie_name: str, secure: bool, domain: str | None):
         super().__init__(expiry=expiry, prefix='', cookie_name=cookie_name,
                          domain=domain, httponly=True, sessioncookie=False,
                          samesite='Lax', session_name='session', secure=secure)
         self._sessions = sessions_getter  # made later, on the server's loop
+        self._credentials = credentials_getter
 
     # The base class's storage hooks; open/write below use the SessionStore directly.
     async def _get_value(self, prefix: str, sid: str):
@@ -48,17 +52,37 @@ class StoreSessionInterface(BaseSessionInterface):
         if getattr(request.route, 'ctx', None) and getattr(request.route.ctx, 'no_session',
                                                            False):
             return None  # health checks and file downloads touch no store
+        if getattr(request.ctx, 'session', None) is not None:
+            return request.ctx.session  # opened already, before the body was read
+        if getattr(request.ctx, 'session_unavailable', False):
+            return None  # failed once already: its 503 is being answered
         sessions = self._sessions()
         sid = request.cookies.get(self.cookie_name)
-        data = None
-        if sid and SID_FORMAT.match(sid):
-            data = await sessions.load(sid)
+        try:
+            data = await self._load(sessions, sid)
+        except Unavailable:
+            request.ctx.session_unavailable = True
+            raise
         session = SessionDict(data, sid=sid if data is not None else new_sid())
         session.retired = []  # (sid, user id) pairs to delete at the next write
         session.written = False
         session.due_refresh = data is not None and sessions.due_refresh(data)
         request.ctx.session = session
         return session
+
+    async def _load(self, sessions, sid: str | None) -> dict | None:
+        """The session's data, if it is alive and its credential version current;
+        a stale one is deleted."""
+        if not sid or not SID_FORMAT.match(sid):
+            return None
+        data = await sessions.load(sid)
+        if data is not None and data.get('user_id') is not None and not \
+                await self._credentials().is_current(data['user_id'], data.get('cred')):
+            await sessions.delete(sid)
+            if isinstance(data['user_id'], int):
+                await sessions.untrack(data['user_id'], sid)
+            return None
+        return data
 
     async def write(self, session: SessionDict) -> None:
         """Store the session's changes (and drop its retired ids) now."""
@@ -107,11 +131,18 @@ def rotate(session: SessionDict) -> None:
     session.modified = True
 
 
-def log_in(session: SessionDict, user_id: int) -> None:
-    """A fresh session (new id: no session fixation; new login time) for the user."""
+def log_in(session: SessionDict, user_id: int, credential: str | None) -> None:
+    """A fresh session (new id: no session fixation; new login time) for the user,
+    bound to the credential version its login verified."""
     rotate(session)
     session.clear()
     session['user_id'] = user_id
+    session['cred'] = credential
+
+
+def renew_credential(session: SessionDict, credential: str | None) -> None:
+    """The user changed their password in this session, which stays logged in."""
+    session['cred'] = credential
 
 
 def log_out(session: SessionDict) -> None:
@@ -130,14 +161,19 @@ async def persist(request: Request) -> None:
     await _interface(request).write(request.ctx.session)
 
 
+async def open_session(request: Request) -> None:
+    """Open the request's session now (before its body is read: body_limits.py)."""
+    await _interface(request).open(request)
+
+
 async def ensure_store(request: Request) -> None:
     """Unavailable unless the session store answers: checked before a request makes
     a change that must be followed by a session write (register)."""
     await _interface(request)._sessions().store.ping()
 
 
-def install_sessions(app, sessions_getter, config: dict) -> None:
+def install_sessions(app, sessions_getter, credentials_getter, config: dict) -> None:
     Session(app, interface=StoreSessionInterface(
-        sessions_getter, expiry=config['SESSION_EXPIRY'],
+        sessions_getter, credentials_getter, expiry=config['SESSION_EXPIRY'],
         cookie_name=config['SESSION_COOKIE_NAME'],
         secure=config['SESSION_COOKIE_SECURE'], domain=config['SESSION_COOKIE_DOMAIN']))

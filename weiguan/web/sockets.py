@@ -1,25 +1,93 @@
 """The WebSocket connections this server process holds, by user. A user may hold
-several (phone and tablet); each gets every message addressed to the user."""
+several (phone and tablet), at most `max_per_user`; each gets every message
+addressed to the user.
+
+Every socket sends through its own bounded queue, drained by one task: a message
+is offered, never awaited, so a client that stops reading cannot stall the broker's
+delivery to everyone else, nor make the server buffer without bound. A socket
+whose queue is full, or whose one send waits longer than `send_timeout` (the
+transport's buffer is full: the client does not read), is closed with 1008 and
+aborted, which drops what it had buffered."""
+import asyncio
 import logging
 from collections import defaultdict
 
 from orjson import dumps
 
 log = logging.getLogger(__name__)
+TOO_SLOW = 'too slow: messages were not read'
+ABORT_AFTER = 1.0  # seconds the close frame may take before the socket is aborted
+
+
+class Channel:
+    def __init__(self, ws, queue_size: int, send_timeout: float):
+        self.ws = ws
+        self.queue: asyncio.Queue = asyncio.Queue(queue_size)
+        self.send_timeout = send_timeout
+        self.closed = False
+        self.pump = asyncio.get_running_loop().create_task(self._pump())
+
+    def offer(self, text: str) -> bool:
+        """Queue a message; False (and the socket closed) when it is too far behind."""
+        if self.closed:
+            return False
+        try:
+            self.queue.put_nowait(text)
+            return True
+        except asyncio.QueueFull:
+            self.fail()
+            return False
+
+    async def _pump(self) -> None:
+        while True:
+            text = await self.queue.get()
+            try:
+                await asyncio.wait_for(self.ws.send(text), self.send_timeout)
+            except asyncio.TimeoutError:
+                self.fail()
+                return
+            except Exception as error:  # closing or closed
+                log.info('socket send stopped: %s', error)
+                return
+
+    def fail(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        log.info('closing a WebSocket that falls behind (1008)')
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.ws.fail_connection(1008, TOO_SLOW)
+        transport = getattr(self.ws.io_proto, 'transport', None)
+        if transport is not None:
+            asyncio.get_running_loop().call_later(ABORT_AFTER, transport.abort)
+
+    def stop(self) -> None:
+        self.pump.cancel()
 
 
 class SocketHub:
-    def __init__(self):
-        self._sockets: dict[int, set] = defaultdict(set)
+    def __init__(self, max_per_user: int = 10, queue_size: int = 64,
+                 send_timeout: float = 10):
+        self._sockets: dict[int, set[Channel]] = defaultdict(set)
+        self.max_per_user = max_per_user
+        self.queue_size = queue_size
+        self.send_timeout = send_timeout
 
-    def add(self, user_id: int, ws) -> None:
-        self._sockets[user_id].add(ws)
+    def add(self, user_id: int, ws) -> Channel | None:
+        """The socket's channel; None when the user holds `max_per_user` already."""
+        if len(self._sockets.get(user_id, ())) >= self.max_per_user:
+            return None
+        channel = Channel(ws, self.queue_size, self.send_timeout)
+        self._sockets[user_id].add(channel)
+        return channel
 
-    def remove(self, user_id: int, ws) -> None:
+    def remove(self, user_id: int, channel: Channel) -> None:
+        channel.stop()
         sockets = self._sockets.get(user_id)
         if sockets is None:
             return
-        sockets.discard(ws)
+        sockets.discard(channel)
         if not sockets:
             del self._sockets[user_id]  # closed sockets are forgotten: no leak
 
@@ -28,9 +96,5 @@ class SocketHub:
 
     async def deliver(self, user_id: int, message: dict) -> None:
         text = dumps(message).decode()
-        for ws in list(self._sockets.get(user_id, ())):
-            try:
-                await ws.send(text)
-            except Exception as error:  # closing or closed: forget it
-                log.info('dropping socket of user %s: %s', user_id, error)
-                self.remove(user_id, ws)
+        for channel in list(self._sockets.get(user_id, ())):
+            channel.offer(text)

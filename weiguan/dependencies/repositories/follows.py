@@ -2,7 +2,7 @@ import sqlalchemy as sa
 
 from .. import tables
 from . import counters
-from ..database import EngineStatements
+from ..database import EngineStatements, retry_conflicts
 from ..prepared import Prepared
 from .base import IDS, Repository, param
 
@@ -31,6 +31,7 @@ class FollowRepository(Repository):
         rows = await self.db.fetch_all(FOLLOWING_AMONG, user_id=user_id, ids=list(ids))
         return {row['following_id'] for row in rows}
 
+    @retry_conflicts
     async def follow(self, user_id: int, following_id: int) -> bool:
         """Record the follow and count it. False when `following_id` names no user;
         Duplicate (from the unique index) when the follow exists already."""
@@ -47,6 +48,7 @@ class FollowRepository(Repository):
                 user_id: {'following_count': 1}, following_id: {'follower_count': 1}})
         return True
 
+    @retry_conflicts
     async def unfollow(self, user_id: int, following_id: int) -> bool:
         """Remove the follow and uncount it; False when there was none."""
         t = self.table

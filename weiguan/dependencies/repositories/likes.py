@@ -1,6 +1,7 @@
 import sqlalchemy as sa
 
 from .. import tables
+from ..database import retry_conflicts
 from . import counters
 from ..prepared import Prepared
 from .base import IDS, NOW, Repository, param
@@ -25,6 +26,7 @@ UNLIKE = Prepared(post_like.delete().where(post_like.c.user_id == param('user_id
 class LikeRepository(Repository):
     table = post_like
 
+    @retry_conflicts
     async def like(self, user_id: int, post_id: int) -> bool:
         """Record the like and count it for the post and the liker. False when the
         post does not exist; Duplicate (from the unique index) when liked already."""
@@ -36,6 +38,7 @@ class LikeRepository(Repository):
             await counters.add_to_user(statements, user_id, like_count=1)
         return True
 
+    @retry_conflicts
     async def unlike(self, user_id: int, post_id: int) -> bool:
         """Remove the like and uncount it; False when there was none."""
         async with self.db.prepared_transaction() as statements:

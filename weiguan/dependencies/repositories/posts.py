@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from .. import tables
 from . import counters
-from ..database import EngineStatements
+from ..database import EngineStatements, retry_conflicts
 from ..prepared import Prepared
 from .base import Repository, param
 
@@ -67,6 +67,7 @@ LIKED = Prepared(with_stat(post_like.join(post, post.c.id == post_like.c.post_id
 class PostRepository(Repository):
     table = post
 
+    @retry_conflicts
     async def create(self, user_id: int, type: str, text: str, image_ids: list[int],
                      video_id: int | None) -> dict:
         """The post, its stat row and the author's post count, in one transaction."""
@@ -82,6 +83,7 @@ class PostRepository(Repository):
     async def get_with_stat(self, id: int) -> dict | None:
         return await self.db.fetch_one(POST_WITH_STAT, id=id)
 
+    @retry_conflicts
     async def delete(self, id: int, user_id: int) -> bool:
         """Delete the author's post with its likes and stat row, uncounting it for the
         author and every liker, in one transaction. False when there was none.

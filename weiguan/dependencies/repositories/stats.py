@@ -5,7 +5,7 @@ repairs any drift (a manual edit, a restore, a bug)."""
 import sqlalchemy as sa
 
 from .. import tables
-from ..database import insert_ignore
+from ..database import insert_ignore, retry_conflicts
 from ..tables import utcnow
 from .base import Repository, row_dict
 
@@ -47,6 +47,7 @@ class StatRepository(Repository):
     async def post_id_range(self) -> tuple[int, int]:
         return await self._id_range(post)
 
+    @retry_conflicts
     async def _reconcile(self, stat: sa.Table, owner: sa.Column, source: sa.Table,
                          counters: dict, low: int, high: int) -> int:
         """Stat rows for owners in [low, high]: missing ones created, orphans deleted,

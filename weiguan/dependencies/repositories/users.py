@@ -4,6 +4,7 @@ import sqlalchemy as sa
 
 from ...entities.errors import Duplicate
 from .. import tables
+from ..database import retry_conflicts
 from ..prepared import Prepared
 from .base import IDS, Repository, row_dict
 
@@ -26,6 +27,7 @@ def _duplicate_field(error: Duplicate) -> str | None:
 class UserRepository(Repository):
     table = tables.user
 
+    @retry_conflicts
     async def create(self, username: str, password_hash: str, **contacts: str) -> dict:
         """A user (with `mobile`, `email` when given) and its zeroed stat row, in one
         transaction."""
@@ -39,6 +41,15 @@ class UserRepository(Repository):
             error.field = _duplicate_field(error)
             raise
 
+    @retry_conflicts
+    async def delete(self, id: int) -> None:
+        """A user with nothing but its stat row (a registration being undone)."""
+        async with self.db.transaction() as conn:
+            await conn.execute(tables.user_stat.delete().where(
+                tables.user_stat.c.user_id == id))
+            await conn.execute(self.table.delete().where(self.table.c.id == id))
+
+    @retry_conflicts
     async def update(self, id: int, **values) -> dict | None:
         try:
             async with self.db.transaction() as conn:
@@ -63,9 +74,15 @@ class UserRepository(Repository):
         return {row['id']: row for row in rows}
 
 
-FIND_BY = {field: Prepared(tables.user.select().where(
-    tables.user.c[field] == sa.bindparam('value', type_=tables.user.c[field].type)))
-    for field in UNIQUE_FIELDS}
+def _find_by(field: str) -> Prepared:
+    """One user by a unique field: the index finds it, and the case-folded form
+    must then match exactly, on MariaDB as on SQLite (tables.exact_lower)."""
+    column, value = tables.user.c[field], sa.bindparam('value', type_=sa.String())
+    return Prepared(tables.user.select().where(
+        column == value, tables.exact_lower(column) == tables.exact_lower(value)))
+
+
+FIND_BY = {field: _find_by(field) for field in UNIQUE_FIELDS}
 
 _avatar = tables.file.alias('avatar')
 # No password hash: every column read costs parsing in the driver, and profiles are

@@ -2,13 +2,15 @@ from sanic import Blueprint, Request
 
 from ...entities import requests
 from ...entities.enums import VerifyChannel
+from ...entities.errors import Unavailable
 from ...entities.views import user_view
 from ..client_ip import client_ip
 from ..envelope import ok
 from ..guards import current_user_id, login_required
+from ..idempotency import idempotent
 from ..openapi import documented, nullable
 from ..params import json_body
-from ..sessions import ensure_store, log_in, log_out, persist
+from ..sessions import ensure_store, log_in, log_out, persist, renew_credential
 
 account = Blueprint('account', url_prefix='/account')
 
@@ -23,21 +25,36 @@ def _service(request: Request):
     return request.app.ctx.services.account_service
 
 
-async def _log_in(request: Request, user_id: int):
+async def _log_in(request: Request, user_id: int, credential: str | None):
     """Start a fresh session (new id: no session fixation) for the user."""
-    log_in(request.ctx.session, user_id)
+    log_in(request.ctx.session, user_id, credential)
     await persist(request)
     return ok(user=user_view.dump(await _service(request).profile(user_id)))
+
+
+async def _log_in_again(request: Request) -> None:
+    """A replayed registration logs the client in, as a login would."""
+    data = json_body(request, register_request)
+    authenticated = await _service(request).login(
+        data['password'], username=data['username'], client_ip=client_ip(request))
+    log_in(request.ctx.session, authenticated.user_id, authenticated.credential)
+    await persist(request)
 
 
 @account.post('/register')
 @documented('Register a user and log in as them.', body=register_request,
             data={'user': user_view}, refusals=('duplicate',), errors=(429,))
+@idempotent(on_replay=_log_in_again)
 async def register(request: Request):
     data = json_body(request, register_request)
     await ensure_store(request)  # no user created that could not be logged in
-    return await _log_in(request, await _service(request).register(
-        **data, client_ip=client_ip(request)))
+    service = _service(request)
+    user_id = await service.register(**data, client_ip=client_ip(request))
+    try:
+        return await _log_in(request, user_id, await service.credential(user_id))
+    except Unavailable:  # the store went away after the check: undo, answer 503
+        await service.undo_register(user_id)
+        raise
 
 
 @account.post('/login')
@@ -45,8 +62,8 @@ async def register(request: Request):
             data={'user': user_view}, refusals=('fail',), errors=(429,))
 async def login(request: Request):
     data = json_body(request, login_request)
-    return await _log_in(request, await _service(request).login(
-        **data, client_ip=client_ip(request)))
+    authenticated = await _service(request).login(**data, client_ip=client_ip(request))
+    return await _log_in(request, authenticated.user_id, authenticated.credential)
 
 
 @account.get('/logout')
@@ -72,8 +89,12 @@ async def info(request: Request):
 @login_required
 async def modify(request: Request):
     data = json_body(request, modify_request)
-    user = await _service(request).modify(request.ctx.user_id,
-                                          keep_session=request.ctx.session.sid, **data)
+    service = _service(request)
+    user = await service.modify(request.ctx.user_id, keep_session=request.ctx.session.sid,
+                                **data)
+    if data.get('password') is not None:
+        renew_credential(request.ctx.session, await service.credential(request.ctx.user_id))
+        await persist(request)
     return ok(user=user_view.dump(user))
 
 

@@ -35,11 +35,15 @@ async def socket(request: Request, ws):
         await ws.close()
         return
     hub = request.app.ctx.sockets
-    hub.add(user['id'], ws)
+    channel = hub.add(user['id'], ws)
+    if channel is None:
+        await ws.send(_text(messages.too_many_sockets(hub.max_per_user)))
+        await ws.close(code=1008)  # policy: sockets per user are capped
+        return
     try:
-        await ws.send(_text(messages.welcome(user['username'])))
+        channel.offer(_text(messages.welcome(user['username'])))
         async for frame in ws:
-            if isinstance(frame, str):
-                await ws.send(_text(messages.received(frame)))
+            if isinstance(frame, str) and not channel.offer(_text(messages.received(frame))):
+                break  # too far behind: closed
     finally:
-        hub.remove(user['id'], ws)
+        hub.remove(user['id'], channel)

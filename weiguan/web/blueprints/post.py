@@ -5,6 +5,7 @@ from ...entities import requests
 from ...entities.views import post_view, posts_view
 from ..envelope import ok
 from ..guards import login_required
+from ..idempotency import idempotent
 from ..openapi import documented
 from ..pages import user_list_page, user_list_query
 from ..params import json_body, query
@@ -25,6 +26,7 @@ def _service(request: Request):
 @documented('Publish a text, image or video post.', body=publish_request,
             data={'post': post_view}, refusals=('fail',))
 @login_required
+@idempotent
 async def publish(request: Request):
     data = json_body(request, publish_request)
     published_post = await _service(request).publish(request.ctx.user_id, **data)

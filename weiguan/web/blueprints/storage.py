@@ -5,8 +5,9 @@ from ...entities.views import file_view, files_view
 from ...services.storage import Upload
 from ..envelope import ok
 from ..guards import login_required
+from ..idempotency import idempotent
 from ..openapi import documented
-from ..params import query
+from ..params import multipart, query
 
 storage = Blueprint('storage', url_prefix='/storage')
 
@@ -18,16 +19,18 @@ def _service(request: Request):
     return request.app.ctx.services.storage_service
 
 
-@storage.post('/upload')
+@storage.post('/upload', ctx_large_body=True)  # REQUEST_MAX_SIZE: web/body_limits.py
 @documented('Upload 1 to UPLOAD_FILE_MAX_NUMBER files.', form=upload_form,
             data={'files': files_view}, errors=(413, 429))
 @login_required
+@idempotent
 async def upload(request: Request):
     """Multipart: fields region, bucket, path; the files under the name `files`. The
     body's size was bounded by REQUEST_MAX_SIZE before it was read (413)."""
-    form = upload_form.load({key: values[0] for key, values in request.form.items()})
+    fields, files = multipart(request)
+    form = upload_form.load({key: values[0] for key, values in fields.items()})
     uploads = [Upload(name=file.name, type=file.type, body=file.body)
-               for file in request.files.getlist('files', [])]
+               for file in files.getlist('files', [])]
     stored = await _service(request).upload(request.ctx.user_id, uploads, **form)
     return ok(files=files_view.dump(stored))
 

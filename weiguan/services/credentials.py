@@ -1,0 +1,58 @@
+"""The credential version of a user: what a session must still match to be alive.
+
+A session records, at login, the version of the user row whose password was
+actually verified; each authenticated request compares it with the user's current
+version. So a session from before a password change (or a disable, or a reset from
+the CLI) is dead on its next request, whenever its login finished: a login that
+checked the old password while the change went through carries the old version.
+(Ending "the other sessions" at the moment of the change cannot catch a login that
+ends later.)
+
+The version is a fingerprint of the credential fields of the user row (the password
+hash, and the `disabled` state where the row has one), so it needs no column of its
+own and can always be recomputed from the database. The current version is read
+through the key-value store (Redis, or the process's memory): one GET per
+authenticated request, not a SQL query. A missing entry is filled from the database
+with SET NX, so a fill racing a change never overwrites the newer version; a change
+writes its version unconditionally after its commit."""
+import hashlib
+
+CREDENTIAL_FIELDS = ('password', 'disabled')  # a change to any of them ends sessions
+PREFIX = 'credential:'
+CACHE_TTL = 24 * 3600  # refilled from the database after this; bounds a lost write
+
+
+def credential_version(user: dict) -> str:
+    material = '\0'.join(str(user.get(field)) for field in CREDENTIAL_FIELDS)
+    return hashlib.sha256(material.encode()).hexdigest()[:32]
+
+
+class CredentialService:
+    def __init__(self, store, users):
+        self.store = store
+        self.users = users
+
+    async def current(self, user_id: int) -> str | None:
+        """The user's current version (None: no such user)."""
+        key = PREFIX + str(user_id)
+        cached = await self.store.get(key)
+        if cached is not None:
+            return cached
+        user = await self.users.get(user_id)
+        if user is None:
+            return None
+        version = credential_version(user)
+        if not await self.store.set_if_absent(key, version, CACHE_TTL):
+            return await self.store.get(key) or version  # a change came first
+        return version
+
+    async def is_current(self, user_id: int, version: str | None) -> bool:
+        current = await self.current(user_id)  # read first: a lost store is a 503
+        return version is not None and current == version
+
+    async def publish(self, user: dict) -> str:
+        """The user row changed its credentials (committed): its version is now the
+        only valid one. Returns it."""
+        version = credential_version(user)
+        await self.store.set(PREFIX + str(user['id']), version, CACHE_TTL)
+        return version
