@@ -6,14 +6,15 @@ after the resources were bound to another)."""
 import asyncio
 import functools
 import inspect
-import logging.config
 import os
 import sys
 
 import fire
 
-from ..config import ConfigError, load_config, log_config
+from ..config import ConfigError, load_config
 from ..container import Container, build_container
+from ..dependencies.logs import configure_logging
+from ..dependencies.tracing import Tracing
 from ..entities import messages
 from ..entities.errors import AppError
 
@@ -63,7 +64,9 @@ def failure_line(error: Exception) -> str:
 def main(argv: list[str] | None = None) -> None:
     try:
         config = load_config()
-        logging.config.dictConfig(log_config(config))
+        context = configure_logging(config)
+        if config['TRACING_EXPORTER'] != 'none':  # the job spans' ids in their lines
+            context.providers.append(Tracing.log_context)
         os.makedirs(config['DATA_PATH'], exist_ok=True)  # the SQLite file lives there
         fire.Fire(commands(build_container(config)), command=argv, name='weiguan.cli.app')
     except (AppError, ConfigError) as error:  # expected failures: no traceback

@@ -1,4 +1,5 @@
 import logging
+from typing import Callable
 
 log = logging.getLogger(__name__)
 
@@ -9,3 +10,15 @@ class LogCodeSender:
 
     async def send(self, channel: str, target: str, code: str) -> None:
         log.info('verify code for %s %s: %s', channel, target, code)
+
+
+class CountedSender:
+    """A sender that counts each code sent, by channel (for the metrics)."""
+
+    def __init__(self, sender, count: Callable[[str], None]):
+        self.sender = sender
+        self.count = count
+
+    async def send(self, channel: str, target: str, code: str) -> None:
+        await self.sender.send(channel, target, code)
+        self.count(channel)

@@ -1,14 +1,16 @@
 """The Sanic app factory and the server entry point: python -m weiguan.web.app"""
 import asyncio
-import logging.config
 import os
 from functools import partial
 
 from sanic import Sanic
 from sanic.worker.loader import AppLoader
 
-from ..config import load_config, log_config, upload_path
+from ..config import load_config, upload_path
 from ..container import Container, build_container, resolve
+from ..dependencies.logs import configure_logging
+from ..dependencies.metrics import Metrics, in_multiprocess_mode, prepare_multiprocess_dir
+from ..dependencies.tracing import Tracing
 from .blueprints.account import account
 from .blueprints.docs import docs
 from .blueprints.message import message
@@ -19,6 +21,8 @@ from .blueprints.storage import storage
 from .blueprints.user import user
 from .client_ip import install_client_ip
 from .envelope import EnvelopeErrorHandler, dumps
+from .observe import (ObservedSanic, install_observability, request_log_context,
+                      start_observing)
 from .security import install_security
 from .sessions import install_sessions
 from .sockets import SocketHub
@@ -30,13 +34,32 @@ BLUEPRINTS = (ops, account, user, post, storage, files, message, docs)
 LISTEN_DRAIN = 0.2
 
 
+# Seconds between two samples of a worker's pool gauges in multiprocess mode (the
+# worker answering a scrape samples its own at once).
+POOL_SAMPLE_INTERVAL = 5
+
+
+def setup_logging(config: dict) -> None:
+    """The process's log lines (LOG_FORMAT), with the request's ids in them."""
+    context = configure_logging(config)
+    context.providers.append(request_log_context)
+    if config['TRACING_EXPORTER'] != 'none':
+        context.providers.append(Tracing.log_context)
+
+
 def create_app(config: dict | None = None, container: Container | None = None,
-               name: str | None = None, drain: float = 0) -> Sanic:
+               name: str | None = None, drain: float = 0, log: bool = False) -> Sanic:
+    """`log`: configure the process's logging (the server's entry point and its
+    workers do; tests keep pytest's)."""
     config = config or load_config()
+    if log:
+        setup_logging(config)
     container = container or build_container(config)
-    app = Sanic(name or config['NAME'], dumps=dumps,
-                error_handler=EnvelopeErrorHandler(debug=config['DEBUG']),
-                configure_logging=True)
+    observed = config['METRICS'] or config['TRACING_EXPORTER'] != 'none'
+    app = (ObservedSanic if observed else Sanic)(
+        name or config['NAME'], dumps=dumps,
+        error_handler=EnvelopeErrorHandler(debug=config['DEBUG']),
+        configure_logging=False)
     app.config.REQUEST_MAX_SIZE = config['REQUEST_MAX_SIZE']
     app.config.FALLBACK_ERROR_FORMAT = 'json'
     app.ctx.config = config
@@ -45,6 +68,7 @@ def create_app(config: dict | None = None, container: Container | None = None,
         app.blueprint(blueprint)
     install_sessions(app, lambda: app.ctx.sessions, config)
     install_client_ip(app, config['TRUSTED_PROXY_COUNT'])
+    install_observability(app, config)
     install_security(app, config)  # after the blueprints: CORS mirrors their routes
 
     @app.before_server_start
@@ -54,15 +78,21 @@ def create_app(config: dict | None = None, container: Container | None = None,
         app.ctx.store = await container.store()
         app.ctx.sessions = await container.session_store()
         app.ctx.services = await resolve(container)
-        app.ctx.sockets = SocketHub()
+        app.ctx.tracing = container.tracing()  # a plain resource (no awaiting)
+        metrics = container.metrics() if config['METRICS'] else None
+        start_observing(app, config, app.ctx.tracing)
+        app.ctx.sockets = SocketHub(metrics, app.ctx.tracing)
         app.ctx.unsubscribe = (await container.broker()).subscribe(app.ctx.sockets.deliver)
         if config['DB_CREATE_TABLES']:
             await (await container.database()).create_tables()
+        if metrics is not None and in_multiprocess_mode():
+            app.add_task(_sample_pools(metrics), name='sample_pools')
 
     @app.after_server_stop
     async def stop(app: Sanic) -> None:
         app.ctx.unsubscribe()
         await container.shutdown_resources()
+        Metrics.process_stopped(os.getpid())
 
     if drain:
         @app.before_server_stop
@@ -76,11 +106,19 @@ def create_app(config: dict | None = None, container: Container | None = None,
     return app
 
 
+async def _sample_pools(metrics: Metrics) -> None:
+    while True:
+        metrics.sample()
+        await asyncio.sleep(POOL_SAMPLE_INTERVAL)
+
+
 def main() -> None:
     config = load_config()
-    logging.config.dictConfig(log_config(config))
+    setup_logging(config)
     os.makedirs(config['DATA_PATH'], exist_ok=True)
-    loader = AppLoader(factory=partial(create_app, config, drain=LISTEN_DRAIN))
+    if config['METRICS'] and config['WORKERS'] > 1:
+        prepare_multiprocess_dir(config['DATA_PATH'])  # before the workers start
+    loader = AppLoader(factory=partial(create_app, config, drain=LISTEN_DRAIN, log=True))
     app = loader.load()
     app.prepare(host=config['HOST'], port=config['PORT'], debug=config['DEBUG'],
                 auto_reload=config['AUTO_RELOAD'], access_log=config['ACCESS_LOG'],
