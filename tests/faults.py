@@ -153,7 +153,7 @@ class ServerProcess:
         env.update({f'WG_{key}': str(config[key])
                     for key, (_, default, _) in SETTINGS.items()
                     if config.get(key) is not None and config[key] != default})
-        env.update(WG_PORT=str(self.port), WG_ACCESS_LOG='false', **env_overrides)
+        env.update({'WG_PORT': str(self.port), 'WG_ACCESS_LOG': 'false', **env_overrides})
         self.log_path = log_path
         self._log = open(log_path, 'wb')
         self.process = subprocess.Popen([sys.executable, '-m', 'weiguan.web.app'], env=env,
