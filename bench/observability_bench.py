@@ -1,0 +1,141 @@
+"""What observability costs: /health and the home timeline, as ratios to the bare
+Sanic baseline measured in the same run, for
+
+- `before`: the server at a commit without it (--before, default 3114295), from a
+  `git archive` of that commit in a temporary folder;
+- `tracing off`: this tree's defaults (metrics on, request ids, TRACING_EXPORTER=none);
+- `tracing on`: TRACING_EXPORTER=zipkin, TRACING_SAMPLE_RATIO=1.0, to a Zipkin
+  receiver in this process that accepts and drops the spans.
+
+    .venv/bin/python bench/observability_bench.py [--duration 5] [--rounds 2]
+
+Same seed, harness and wrk scripts as bench/http_bench.py (its MariaDB and Redis:
+WG_BENCH_MYSQL_DB, WG_BENCH_REDIS_URI). The variants are interleaved round by round
+so that a slow moment of the machine does not land on one variant only; each figure
+is the median of its rounds."""
+import argparse
+import asyncio
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from http_bench import (LUA, PYTHON, ROOT, Process, bench_config, ensure_wrk,  # noqa: E402
+                        free_port, login_cookies, run_wrk, seed, server_env)
+
+SCENARIOS = {'/health': '/health', 'timeline': '/post/following?limit=20'}
+
+
+class DroppingZipkin:
+    """Accepts POST /api/v2/spans and forgets the spans."""
+
+    def __init__(self):
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get('Content-Length', 0)))
+                self.send_response(202)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+        self.server = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
+        self.url = f'http://127.0.0.1:{self.server.server_port}/api/v2/spans'
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def source_tree(rev: str) -> str:
+    folder = tempfile.mkdtemp(prefix='weiguan-before-')
+    archive = subprocess.run(['git', '-C', ROOT, 'archive', rev], check=True,
+                             capture_output=True).stdout
+    subprocess.run(['tar', '-x', '-C', folder], input=archive, check=True)
+    return folder
+
+
+def measure(label: str, cwd: str, env: dict, cookies_cache: dict, args) -> dict:
+    port = free_port()
+    server = Process([PYTHON, '-m', 'weiguan.web.app'], env=env | {'WG_PORT': str(port)},
+                     port=port, cwd=cwd)
+    try:
+        server.wait_ready('/health')
+        if 'cookies' not in cookies_cache:
+            cookies_cache['cookies'] = login_cookies(server.url)
+        common = {'WG_COOKIES': ','.join(cookies_cache['cookies']), 'WG_METHOD': 'GET'}
+        figures = {}
+        for name, path in SCENARIOS.items():
+            result = run_wrk(name, server.url + '/', os.path.join(LUA, 'session.lua'),
+                             common | {'WG_PATHS': path}, args.duration, args.connections)
+            errors = result.errors + result.non_2xx
+            print(f'{label}: {name}: {result.rps:,.0f} req/s, p99 {result.p99_ms:.1f} ms'
+                  f'{f", {errors} errors" if errors else ""}', flush=True)
+            figures[name] = result.rps
+        return figures
+    finally:
+        server.stop()
+
+
+def baseline(args) -> float:
+    port = free_port()
+    process = Process([PYTHON, os.path.join(ROOT, 'bench', 'baseline_app.py'), str(port)],
+                      port=port)
+    try:
+        process.wait_ready('/')
+        result = run_wrk('baseline', process.url + '/', os.path.join(LUA, 'session.lua'),
+                         {'WG_PATHS': '/'}, args.duration, args.connections)
+        print(f'bare Sanic baseline: {result.rps:,.0f} req/s', flush=True)
+        return result.rps
+    finally:
+        process.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--duration', type=int, default=5, help='seconds per scenario')
+    parser.add_argument('--rounds', type=int, default=2)
+    parser.add_argument('--connections', type=int, default=32)
+    parser.add_argument('--before', default='3114295', help='the commit to compare with')
+    args = parser.parse_args()
+    ensure_wrk()
+    config = bench_config()
+    asyncio.run(seed(config))
+    data_path = tempfile.mkdtemp(prefix='weiguan-bench-')
+    before_tree = source_tree(args.before)
+    zipkin = DroppingZipkin()
+    env = server_env(config, 0, 1, data_path)
+    variants = [('before', before_tree, env),
+                ('tracing off', ROOT, env),
+                ('tracing on', ROOT, env | {'WG_TRACING_EXPORTER': 'zipkin',
+                                            'WG_TRACING_ENDPOINT': zipkin.url,
+                                            'WG_TRACING_SAMPLE_RATIO': '1.0'})]
+    cookies: dict = {}
+    bases, runs = [], {label: {name: [] for name in SCENARIOS} for label, _, _ in variants}
+    try:
+        for round_ in range(args.rounds):
+            bases.append(baseline(args))
+            for label, cwd, variant_env in variants:
+                for name, rps in measure(f'round {round_ + 1}, {label}', cwd, variant_env,
+                                         cookies, args).items():
+                    runs[label][name].append(rps)
+        bases.append(baseline(args))
+    finally:
+        shutil.rmtree(data_path, ignore_errors=True)
+        shutil.rmtree(before_tree, ignore_errors=True)
+    base = statistics.median(bases)
+    lines = [f'bare Sanic baseline (median of {len(bases)}): {base:,.0f} req/s', '',
+             '| variant | scenario | req/s (median) | ratio to baseline | vs before |',
+             '|---|---|---:|---:|---:|']
+    for label, _, _ in variants:
+        for name in SCENARIOS:
+            rps = statistics.median(runs[label][name])
+            before = statistics.median(runs['before'][name])
+            lines.append(f'| {label} | {name} | {rps:,.0f} | {rps / base:.1%} | '
+                         f'{rps / before - 1:+.1%} |')
+    print('\n' + '\n'.join(lines))
+
+
+if __name__ == '__main__':
+    main()
