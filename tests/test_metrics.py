@@ -1,6 +1,7 @@
 """GET /metrics, parsed with prometheus-client's own parser: the request counters
 grow by the requests sent, labelled by route template; verify codes and rate-limit
 refusals are counted; METRICS=false removes the route. And the request ids."""
+import asyncio
 from contextlib import asynccontextmanager
 
 import httpx
@@ -11,7 +12,8 @@ from weiguan.container import build_container
 
 from .conftest import reset_backends, start_server, stop_server
 from .conftest import test_config as config_for
-from .support import call
+from .support import call, logged_in
+from .ws_support import connect, receive
 
 
 @asynccontextmanager
@@ -104,3 +106,15 @@ async def test_every_family_is_described(server, client, name):
     families = {family.name for family in
                 text_string_to_metric_families((await client.get('/metrics')).text)}
     assert name.removesuffix('_total') in families
+
+
+async def test_open_websockets_are_a_gauge(server, make_client):
+    client, _ = await logged_in(make_client, 'alice')
+    async with connect(server, client) as ws:
+        await receive(ws)  # welcome: the socket is in the hub
+        assert value(await scrape(client), 'weiguan_websockets_open') == 1
+    for _ in range(100):  # the server sees the close a moment later
+        if value(await scrape(client), 'weiguan_websockets_open') == 0:
+            break
+        await asyncio.sleep(0.02)
+    assert value(await scrape(client), 'weiguan_websockets_open') == 0
