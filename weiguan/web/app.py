@@ -9,7 +9,8 @@ from sanic.worker.loader import AppLoader
 from ..config import load_config, upload_path
 from ..container import Container, build_container, resolve
 from ..dependencies.logs import configure_logging
-from ..dependencies.metrics import Metrics, in_multiprocess_mode, prepare_multiprocess_dir
+from ..dependencies.metrics import (SAMPLE_INTERVAL, Metrics, in_multiprocess_mode,
+                                    prepare_multiprocess_dir)
 from ..dependencies.tracing import Tracing
 from .blueprints.account import account
 from .blueprints.docs import docs
@@ -32,11 +33,6 @@ BLUEPRINTS = (ops, account, user, post, storage, files, message, docs)
 
 # Seconds the listening socket stays open after a stop signal (see `drain`).
 LISTEN_DRAIN = 0.2
-
-
-# Seconds between two samples of a worker's pool gauges in multiprocess mode (the
-# worker answering a scrape samples its own at once).
-POOL_SAMPLE_INTERVAL = 5
 
 
 def setup_logging(config: dict) -> None:
@@ -86,11 +82,13 @@ def create_app(config: dict | None = None, container: Container | None = None,
         if config['DB_CREATE_TABLES']:
             await (await container.database()).create_tables()
         if metrics is not None and in_multiprocess_mode():
-            app.add_task(_sample_pools(metrics), name='sample_pools')
+            app.add_task(_sample(metrics), name='sample_metrics')
 
     @app.after_server_stop
     async def stop(app: Sanic) -> None:
         app.ctx.unsubscribe()
+        if config['METRICS']:  # the last requests' numbers, into the multiprocess files
+            container.metrics().sample()
         await container.shutdown_resources()
         Metrics.process_stopped(os.getpid())
 
@@ -106,10 +104,12 @@ def create_app(config: dict | None = None, container: Container | None = None,
     return app
 
 
-async def _sample_pools(metrics: Metrics) -> None:
+async def _sample(metrics: Metrics) -> None:
+    """A worker's numbers into the multiprocess files, for the worker that answers
+    the next scrape (it samples its own at once)."""
     while True:
         metrics.sample()
-        await asyncio.sleep(POOL_SAMPLE_INTERVAL)
+        await asyncio.sleep(SAMPLE_INTERVAL)
 
 
 def main() -> None:

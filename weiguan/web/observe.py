@@ -6,10 +6,10 @@ they see every request, a cancelled one too, and cost one call when only metrics
 on: the labelled children are cached (Metrics.request_done), the route template is
 read from the matched route. The request id is made only when something asks for it:
 the response's header, or a log line."""
+import itertools
 import re
 from contextlib import nullcontext
 import secrets
-from time import perf_counter
 from typing import Awaitable, Callable
 
 from opentelemetry.trace import SpanKind, Status, StatusCode
@@ -27,12 +27,25 @@ CLIENT_CLOSED = 499  # the status recorded for a request whose client went away
 Handle = Callable[[Request], Awaitable[None]]
 
 
+class RequestIds:
+    """Fresh request ids: 32 hex digits, a random prefix of this process (80 bits)
+    and a counter. Unique, cheap (no system call a request), not secret."""
+
+    def __init__(self):
+        self._prefix = secrets.token_hex(10)
+        self._numbers = itertools.count(1)
+
+    def __call__(self) -> str:
+        return f'{self._prefix}{next(self._numbers):012x}'
+
+
 def request_id(request: Request) -> str:
     """The client's X-Request-ID when it is safe to log and echo, else a new one."""
     rid = getattr(request.ctx, 'request_id', None)
     if rid is None:
         given = request.headers.get(REQUEST_ID_HEADER)
-        rid = given if given and REQUEST_ID.fullmatch(given) else secrets.token_hex(16)
+        rid = (given if given and REQUEST_ID.fullmatch(given)
+               else request.app.ctx.request_ids())
         request.ctx.request_id = rid
     return rid
 
@@ -67,19 +80,16 @@ def _is_websocket(request: Request) -> bool:
 
 
 def measured(metrics: Metrics) -> Callable[[Request, Handle], Awaitable[None]]:
-    in_flight = metrics.in_flight
+    tally = metrics.tally
 
     async def observe(request: Request, handle: Handle) -> None:
         if _is_websocket(request):
             return await handle(request)
-        started = perf_counter()
-        in_flight.inc()
+        started = tally.started()
         try:
             await handle(request)
         finally:
-            in_flight.dec()
-            metrics.request_done(route_template(request), request.method,
-                                 _status(request), started)
+            tally.done(route_template(request), request.method, _status(request), started)
     return observe
 
 
@@ -133,6 +143,7 @@ def install_observability(app: Sanic, config: dict) -> None:
     async def echo_request_id(request: Request, response: HTTPResponse) -> None:
         response.headers[REQUEST_ID_HEADER] = request_id(request)
 
+    app.ctx.request_ids = RequestIds()
     app.register_middleware(echo_request_id, 'response', priority=-1001)
     if config['METRICS']:
         app.add_route(metrics_endpoint, '/metrics', methods=['GET'], name='metrics',
