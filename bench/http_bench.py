@@ -314,7 +314,8 @@ def bench_config() -> dict:
         MYSQL_DB=os.environ.get('WG_BENCH_MYSQL_DB', 'weiguan_bench_http'),
         MYSQL_USER=os.environ.get('WG_TEST_MYSQL_USER', 'root'),
         MYSQL_PASSWORD=os.environ.get('WG_TEST_MYSQL_PASSWORD', ''),
-        REDIS_URI=os.environ.get('WG_BENCH_REDIS_URI', 'redis://127.0.0.1:6379/14'))
+        REDIS_URI=os.environ.get('WG_BENCH_REDIS_URI', 'redis://127.0.0.1:6379/14'),
+        MYSQL_TIMEOUT=0)  # seeding runs statements of many seconds
 
 
 def main() -> None:

@@ -21,31 +21,14 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from tests.zipkin_receiver import ZipkinReceiver  # noqa: E402
 from http_bench import (LUA, PYTHON, ROOT, Process, bench_config, ensure_wrk,  # noqa: E402
                         free_port, login_cookies, run_wrk, seed, server_env)
 
 SCENARIOS = {'/health': '/health', 'timeline': '/post/following?limit=20'}
-
-
-class DroppingZipkin:
-    """Accepts POST /api/v2/spans and forgets the spans."""
-
-    def __init__(self):
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                self.rfile.read(int(self.headers.get('Content-Length', 0)))
-                self.send_response(202)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-        self.server = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
-        self.url = f'http://127.0.0.1:{self.server.server_port}/api/v2/spans'
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
 def source_tree(rev: str) -> str:
@@ -104,7 +87,7 @@ def main() -> None:
     asyncio.run(seed(config))
     data_path = tempfile.mkdtemp(prefix='weiguan-bench-')
     before_tree = source_tree(args.before)
-    zipkin = DroppingZipkin()
+    zipkin = ZipkinReceiver(keep=False)  # the server's cost, not the receiver's
     env = server_env(config, 0, 1, data_path)
     variants = [('before', before_tree, env),
                 ('tracing off', ROOT, env),

@@ -10,9 +10,7 @@
 import asyncio
 import json
 import os
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
@@ -20,47 +18,12 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from .conftest import REDIS_URI
 from .faults import ServerProcess
+from .zipkin_receiver import ZipkinReceiver
 
 TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736'
 TRACEPARENT = f'00-{TRACE_ID}-00f067aa0ba902b7-01'
 REQUEST_ID = 'checkout-42'
 LOG_KEYS = {'time', 'level', 'logger', 'message'}
-
-
-class ZipkinReceiver:
-    """Collects the span lists POSTed to /api/v2/spans."""
-
-    def __init__(self):
-        self.spans: list[dict] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers['Content-Length']))
-                if self.path == '/api/v2/spans':
-                    receiver.spans.extend(json.loads(body))
-                self.send_response(202)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-        self.server = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
-        self.url = f'http://127.0.0.1:{self.server.server_port}/api/v2/spans'
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    async def trace(self, trace_id: str, name: str, timeout: float = 15) -> list[dict]:
-        """The spans of the trace once its span `name` has arrived."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            spans = [s for s in self.spans if s['traceId'] == trace_id]
-            if any(s['name'] == name for s in spans):
-                return spans
-            await asyncio.sleep(0.1)
-        raise AssertionError(f'no span {name!r} in trace {trace_id}: {self.spans}')
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
