@@ -9,10 +9,12 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from weiguan.container import build_container
+from weiguan.dependencies.kv import RedisStore, create_redis
+from weiguan.entities.errors import Duplicate, Unavailable
 
 from .conftest import reset_backends, start_server, stop_server
 from .conftest import test_config as config_for
-from .support import call, logged_in
+from .support import call, logged_in, provided
 from .ws_support import connect, receive
 
 
@@ -118,3 +120,19 @@ async def test_open_websockets_are_a_gauge(server, make_client):
             break
         await asyncio.sleep(0.02)
     assert value(await scrape(client), 'weiguan_websockets_open') == 0
+
+
+async def test_redis_and_database_errors_are_counted_by_kind(container):
+    [metrics, users] = await provided(container, 'metrics', 'users')
+    store = RedisStore(create_redis('redis://127.0.0.1:1/0'), metrics.count_redis_error)
+    try:
+        with pytest.raises(Unavailable):
+            await store.get('k')  # nothing listens on port 1: refused
+    finally:
+        await store.close()
+    await users.create('alice', 'hash')
+    with pytest.raises(Duplicate):
+        await users.create('alice', 'hash')
+    page = samples(metrics.render().decode())
+    assert value(page, 'weiguan_redis_errors_total', kind='connection') == 1
+    assert value(page, 'weiguan_db_errors_total', kind='duplicate') == 1

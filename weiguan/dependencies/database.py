@@ -123,11 +123,8 @@ ErrorCounter = Callable[[str], None]  # called with the kind of each database fa
 
 def error_kind(error: Exception, translated: Exception) -> str:
     """duplicate, timeout (a deadline or a pool wait) or connection (lost, refused)."""
-    if isinstance(translated, Duplicate):
-        return 'duplicate'
-    if isinstance(error, (TimeoutError, exc.TimeoutError)):
-        return 'timeout'
-    return 'connection'
+    return ('duplicate' if isinstance(translated, Duplicate) else 'timeout'
+            if isinstance(error, (TimeoutError, exc.TimeoutError)) else 'connection')
 
 
 def _translate(error: Exception) -> Exception | None:
@@ -286,12 +283,10 @@ class Database:
 
     def connections_in_use(self) -> dict[str, int]:
         """Connections checked out now, per pool (engine, and the driver pools)."""
-        checked_out = getattr(self.engine.sync_engine.pool, 'checkedout', None)
-        counts = {'engine': checked_out() if checked_out else 0}
-        for name, pool in (('driver_read', self.read_pool), ('driver_write', self.write_pool)):
-            if pool is not None:
-                counts[name] = pool.size - pool.freesize
-        return counts
+        checked_out = getattr(self.engine.sync_engine.pool, 'checkedout', lambda: 0)
+        pools = (('driver_read', self.read_pool), ('driver_write', self.write_pool))
+        return {'engine': checked_out(), **{name: pool.size - pool.freesize
+                                            for name, pool in pools if pool is not None}}
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -2,14 +2,14 @@
 span of each request, GET /metrics, and what log lines learn about the request.
 
 The request metrics and the span wrap Sanic's `handle_request` (ObservedSanic), so
-they see every request, a cancelled one too, and cost one call when only metrics are
-on: the labelled children are cached (Metrics.request_done), the route template is
-read from the matched route. The request id is made only when something asks for it:
-the response's header, or a log line."""
+they see every request, a cancelled one too; with only metrics on that costs one
+call and a few list additions (metrics.RequestTally), the route template read from
+the matched route. The request id is made when something asks for it: the
+response's header, or a log line."""
 import itertools
 import re
-from contextlib import nullcontext
 import secrets
+from contextlib import nullcontext
 from typing import Awaitable, Callable
 
 from opentelemetry.trace import SpanKind, Status, StatusCode
