@@ -140,7 +140,8 @@ async def metrics_endpoint(request: Request) -> HTTPResponse:
 def install_observability(app: Sanic, config: dict) -> None:
     """The request id header of every answer, and GET /metrics when METRICS is on.
     The request metrics and span are wired at start (`start_observing`)."""
-    async def echo_request_id(request: Request, response: HTTPResponse) -> None:
+    def echo_request_id(request: Request, response: HTTPResponse) -> None:
+        # plain, not async: Sanic then calls it without making a coroutine
         response.headers[REQUEST_ID_HEADER] = request_id(request)
 
     app.ctx.request_ids = RequestIds()
