@@ -15,6 +15,7 @@ so that a slow moment of the machine does not land on one variant only; each fig
 is the median of its rounds."""
 import argparse
 import asyncio
+import datetime
 import os
 import shutil
 import statistics
@@ -117,7 +118,15 @@ def main() -> None:
             before = statistics.median(runs['before'][name])
             lines.append(f'| {label} | {name} | {rps:,.0f} | {rps / base:.1%} | '
                          f'{rps / before - 1:+.1%} |')
-    print('\n' + '\n'.join(lines))
+    text = '\n'.join([f'# Observability cost, {datetime.datetime.now():%Y-%m-%d %H:%M}', '',
+                      f'{os.cpu_count()} cores; wrk -t2 -c{args.connections} '
+                      f'-d{args.duration}s, {args.rounds} interleaved rounds; MariaDB + '
+                      f'Redis; before = {args.before}.', '', *lines])
+    print('\n' + text)
+    path = os.path.join(ROOT, 'bench', 'results', f'{datetime.date.today()}-observability.md')
+    with open(path, 'w') as file:
+        file.write(text + '\n')
+    print(f'\nwritten to {os.path.relpath(path, ROOT)}')
 
 
 if __name__ == '__main__':
