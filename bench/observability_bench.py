@@ -12,7 +12,9 @@ Sanic baseline measured in the same run, for
 Same seed, harness and wrk scripts as bench/http_bench.py (its MariaDB and Redis:
 WG_BENCH_MYSQL_DB, WG_BENCH_REDIS_URI). The variants are interleaved round by round
 so that a slow moment of the machine does not land on one variant only; each figure
-is the median of its rounds."""
+is the median of its rounds. Beside req/s, the server's CPU time per request (from
+/proc): on a machine shared with other work it moves far less than req/s does, and
+its ratio to the baseline's is what req/s would show on an idle machine."""
 import argparse
 import asyncio
 import datetime
@@ -30,6 +32,27 @@ from http_bench import (LUA, PYTHON, ROOT, Process, bench_config, ensure_wrk,  #
                         free_port, login_cookies, run_wrk, seed, server_env)
 
 SCENARIOS = {'/health': '/health', 'timeline': '/post/following?limit=20'}
+TICKS = os.sysconf('SC_CLK_TCK')
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (/proc/PID/stat)."""
+    with open(f'/proc/{pid}/stat') as file:
+        fields = file.read().rsplit(')', 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def timed_wrk(name: str, process: Process, path: str, env: dict, args) -> tuple[float, float]:
+    """(req/s, server CPU µs per request): the second hardly moves when other work
+    shares the machine, the first does."""
+    before = cpu_seconds(process.popen.pid)
+    result = run_wrk(name, process.url + '/', os.path.join(LUA, 'session.lua'),
+                     env | {'WG_PATHS': path}, args.duration, args.connections)
+    cpu = cpu_seconds(process.popen.pid) - before
+    errors = result.errors + result.non_2xx
+    if errors:
+        print(f'{name}: {errors} errors', flush=True)
+    return result.rps, cpu / max(result.rps * args.duration, 1) * 1e6
 
 
 def source_tree(rev: str) -> str:
@@ -51,27 +74,24 @@ def measure(label: str, cwd: str, env: dict, cookies_cache: dict, args) -> dict:
         common = {'WG_COOKIES': ','.join(cookies_cache['cookies']), 'WG_METHOD': 'GET'}
         figures = {}
         for name, path in SCENARIOS.items():
-            result = run_wrk(name, server.url + '/', os.path.join(LUA, 'session.lua'),
-                             common | {'WG_PATHS': path}, args.duration, args.connections)
-            errors = result.errors + result.non_2xx
-            print(f'{label}: {name}: {result.rps:,.0f} req/s, p99 {result.p99_ms:.1f} ms'
-                  f'{f", {errors} errors" if errors else ""}', flush=True)
-            figures[name] = result.rps
+            figures[name] = timed_wrk(name, server, path, common, args)
+            print(f'{label}: {name}: {figures[name][0]:,.0f} req/s, '
+                  f'{figures[name][1]:.0f} µs CPU a request', flush=True)
         return figures
     finally:
         server.stop()
 
 
-def baseline(args) -> float:
+def baseline(args) -> tuple[float, float]:
     port = free_port()
     process = Process([PYTHON, os.path.join(ROOT, 'bench', 'baseline_app.py'), str(port)],
                       port=port)
     try:
         process.wait_ready('/')
-        result = run_wrk('baseline', process.url + '/', os.path.join(LUA, 'session.lua'),
-                         {'WG_PATHS': '/'}, args.duration, args.connections)
-        print(f'bare Sanic baseline: {result.rps:,.0f} req/s', flush=True)
-        return result.rps
+        rps, cpu = timed_wrk('baseline', process, '/', {}, args)
+        print(f'bare Sanic baseline: {rps:,.0f} req/s, {cpu:.0f} µs CPU a request',
+              flush=True)
+        return rps, cpu
     finally:
         process.stop()
 
@@ -79,7 +99,7 @@ def baseline(args) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--duration', type=int, default=5, help='seconds per scenario')
-    parser.add_argument('--rounds', type=int, default=2)
+    parser.add_argument('--rounds', type=int, default=3)
     parser.add_argument('--connections', type=int, default=32)
     parser.add_argument('--before', default='3114295', help='the commit to compare with')
     args = parser.parse_args()
@@ -108,16 +128,22 @@ def main() -> None:
     finally:
         shutil.rmtree(data_path, ignore_errors=True)
         shutil.rmtree(before_tree, ignore_errors=True)
-    base = statistics.median(bases)
-    lines = [f'bare Sanic baseline (median of {len(bases)}): {base:,.0f} req/s', '',
-             '| variant | scenario | req/s (median) | ratio to baseline | vs before |',
-             '|---|---|---:|---:|---:|']
+    base = statistics.median(rps for rps, _ in bases)
+    base_cpu = statistics.median(cpu for _, cpu in bases)
+    lines = [f'bare Sanic baseline (median of {len(bases)}): {base:,.0f} req/s, '
+             f'{base_cpu:.1f} µs CPU a request', '',
+             '| variant | scenario | req/s | ratio to baseline | vs before | '
+             'CPU µs a request | CPU ratio to baseline | CPU vs before |',
+             '|---|---|---:|---:|---:|---:|---:|---:|']
     for label, _, _ in variants:
         for name in SCENARIOS:
-            rps = statistics.median(runs[label][name])
-            before = statistics.median(runs['before'][name])
+            rps = statistics.median(r for r, _ in runs[label][name])
+            cpu = statistics.median(c for _, c in runs[label][name])
+            before = statistics.median(r for r, _ in runs['before'][name])
+            before_cpu = statistics.median(c for _, c in runs['before'][name])
             lines.append(f'| {label} | {name} | {rps:,.0f} | {rps / base:.1%} | '
-                         f'{rps / before - 1:+.1%} |')
+                         f'{rps / before - 1:+.1%} | {cpu:.1f} | {base_cpu / cpu:.1%} | '
+                         f'{cpu / before_cpu - 1:+.1%} |')
     text = '\n'.join([f'# Observability cost, {datetime.datetime.now():%Y-%m-%d %H:%M}', '',
                       f'{os.cpu_count()} cores; wrk -t2 -c{args.connections} '
                       f'-d{args.duration}s, {args.rounds} interleaved rounds; MariaDB + '
