@@ -401,7 +401,12 @@ def main() -> None:
     print('\n' + text)
     if args.profile:
         return
-    path = os.path.join(ROOT, 'bench', 'results', f'{datetime.date.today()}.md')
+    write_results(text)
+
+
+def write_results(text: str, suffix: str = '') -> None:
+    """The report to bench/results/<date><suffix>.md."""
+    path = os.path.join(ROOT, 'bench', 'results', f'{datetime.date.today()}{suffix}.md')
     with open(path, 'w') as f:
         f.write(text + '\n')
     print(f'\nwritten to {os.path.relpath(path, ROOT)}')

@@ -29,7 +29,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from tests.zipkin_receiver import ZipkinReceiver  # noqa: E402
 from http_bench import (LUA, PYTHON, ROOT, Process, bench_config, ensure_wrk,  # noqa: E402
-                        free_port, login_cookies, run_wrk, seed, server_env)
+                        free_port, login_cookies, run_wrk, seed, server_env,
+                        write_results)
 
 SCENARIOS = {'/health': '/health', 'timeline': '/post/following?limit=20'}
 TICKS = os.sysconf('SC_CLK_TCK')
@@ -149,10 +150,7 @@ def main() -> None:
                       f'-d{args.duration}s, {args.rounds} interleaved rounds; MariaDB + '
                       f'Redis; before = {args.before}.', '', *lines])
     print('\n' + text)
-    path = os.path.join(ROOT, 'bench', 'results', f'{datetime.date.today()}-observability.md')
-    with open(path, 'w') as file:
-        file.write(text + '\n')
-    print(f'\nwritten to {os.path.relpath(path, ROOT)}')
+    write_results(text, '-observability')
 
 
 if __name__ == '__main__':
