@@ -128,11 +128,12 @@ async def seed(config: dict) -> None:
 # --- processes -----------------------------------------------------------------
 
 class Process:
-    def __init__(self, args: list[str], env: dict | None = None, port: int = 0):
+    def __init__(self, args: list[str], env: dict | None = None, port: int = 0,
+                 cwd: str = ROOT):
         self.port = port
         self.url = f'http://127.0.0.1:{port}'
         self.log = tempfile.TemporaryFile()
-        self.popen = subprocess.Popen(args, env=env, cwd=ROOT, stdout=self.log,
+        self.popen = subprocess.Popen(args, env=env, cwd=cwd, stdout=self.log,
                                       stderr=subprocess.STDOUT, start_new_session=True)
 
     def wait_ready(self, path: str = '/') -> None:
@@ -304,6 +305,19 @@ def table(results: list[Result], baseline: float, label: str) -> str:
     return '\n'.join(lines)
 
 
+def bench_config() -> dict:
+    """MariaDB and Redis of the bench: WG_BENCH_MYSQL_DB (weiguan_bench_http) and
+    WG_BENCH_REDIS_URI (redis://127.0.0.1:6379/14) name others."""
+    from weiguan.config import load_config
+    return load_config(
+        MYSQL_HOST=os.environ.get('WG_TEST_MYSQL_HOST', '127.0.0.1'),
+        MYSQL_DB=os.environ.get('WG_BENCH_MYSQL_DB', 'weiguan_bench_http'),
+        MYSQL_USER=os.environ.get('WG_TEST_MYSQL_USER', 'root'),
+        MYSQL_PASSWORD=os.environ.get('WG_TEST_MYSQL_PASSWORD', ''),
+        REDIS_URI=os.environ.get('WG_BENCH_REDIS_URI', 'redis://127.0.0.1:6379/14'),
+        MYSQL_TIMEOUT=0)  # seeding runs statements of many seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--duration', type=int, default=10, help='seconds per scenario')
@@ -316,13 +330,7 @@ def main() -> None:
                              'then not written: sampling slows the server)')
     args = parser.parse_args()
     ensure_wrk()
-    from weiguan.config import load_config
-    config = load_config(
-        MYSQL_HOST=os.environ.get('WG_TEST_MYSQL_HOST', '127.0.0.1'),
-        MYSQL_DB=os.environ.get('WG_BENCH_MYSQL_DB', 'weiguan_bench_http'),
-        MYSQL_USER=os.environ.get('WG_TEST_MYSQL_USER', 'root'),
-        MYSQL_PASSWORD=os.environ.get('WG_TEST_MYSQL_PASSWORD', ''),
-        REDIS_URI=os.environ.get('WG_BENCH_REDIS_URI', 'redis://127.0.0.1:6379/14'))
+    config = bench_config()
     asyncio.run(seed(config))
     data_path = tempfile.mkdtemp(prefix='weiguan-bench-')
     body, content_type = upload_body()
@@ -393,7 +401,12 @@ def main() -> None:
     print('\n' + text)
     if args.profile:
         return
-    path = os.path.join(ROOT, 'bench', 'results', f'{datetime.date.today()}.md')
+    write_results(text)
+
+
+def write_results(text: str, suffix: str = '') -> None:
+    """The report to bench/results/<date><suffix>.md."""
+    path = os.path.join(ROOT, 'bench', 'results', f'{datetime.date.today()}{suffix}.md')
     with open(path, 'w') as f:
         f.write(text + '\n')
     print(f'\nwritten to {os.path.relpath(path, ROOT)}')

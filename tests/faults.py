@@ -155,7 +155,7 @@ class ServerProcess:
         env.update({f'WG_{key}': str(config[key])
                     for key, (_, default, _) in SETTINGS.items()
                     if config.get(key) is not None and config[key] != default})
-        env.update(WG_PORT=str(self.port), WG_ACCESS_LOG='false', **env_overrides)
+        env.update({'WG_PORT': str(self.port), 'WG_ACCESS_LOG': 'false', **env_overrides})
         self.log_path = log_path
         self._log = open(log_path, 'wb')
         limit = None if nofile is None else (

@@ -23,9 +23,22 @@ def test_defaults_are_the_embedded_mode():
 def test_every_setting_has_a_type_default_and_description():
     for key, (kind, default, description) in SETTINGS.items():
         assert key.isupper(), key
-        assert kind in (str, int, bool), key
+        assert kind in (str, int, float, bool), key
         assert default is None or isinstance(default, kind), key
         assert description.strip(), key
+
+
+def test_observability_settings_parse_and_are_checked():
+    config = load_config(env={'WG_TRACING_SAMPLE_RATIO': '0.25', 'WG_LOG_FORMAT': 'json',
+                              'WG_TRACING_EXPORTER': 'otlp'})
+    assert (config['TRACING_SAMPLE_RATIO'], config['LOG_FORMAT'],
+            config['TRACING_EXPORTER']) == (0.25, 'json', 'otlp')
+    for env, named in (({'WG_TRACING_SAMPLE_RATIO': 'half'}, 'a number'),
+                       ({'WG_TRACING_SAMPLE_RATIO': '1.5'}, 'from 0 to 1'),
+                       ({'WG_LOG_FORMAT': 'xml'}, 'text, json'),
+                       ({'WG_TRACING_EXPORTER': 'jaeger'}, 'none, zipkin, otlp, console')):
+        with pytest.raises(ConfigError, match=named):
+            load_config(env=env)
 
 
 def test_env_vars_override_with_types():

@@ -5,7 +5,9 @@ running loop by `init_resources()` and closed by `shutdown_resources()`."""
 import inspect
 import time
 from types import SimpleNamespace
-from typing import AsyncIterator
+from typing import AsyncIterator, Iterator
+
+import aiomysql
 
 from dependency_injector import containers, providers
 
@@ -16,8 +18,10 @@ from .cli.commands.user import UserCommand
 from .config import thumb_path, upload_path
 from .dependencies.database import Database, create_engine, create_driver_pool
 from .dependencies.kv import MemoryStore, RedisStore, create_redis
+from .dependencies.jobs import JobRunner
 from .dependencies.locks import NoJobLocks, RedisJobLocks
 from .dependencies.media import MediaInspector
+from .dependencies.metrics import Metrics
 from .dependencies.migrations import SchemaMigrations
 from .dependencies.passwords import Argon2Hasher
 from .dependencies.pubsub import MemoryBroker, RedisBroker
@@ -28,9 +32,11 @@ from .dependencies.repositories.posts import PostRepository
 from .dependencies.repositories.stats import StatRepository
 from .dependencies.repositories.users import UserRepository
 from .dependencies.rate_counter import FixedWindowCounter
-from .dependencies.senders import CodeSenders, LogCodeSender, SmtpCodeSender, WebhookSmsSender
+from .dependencies.senders import (CodeSenders, CountedSender, LogCodeSender, SmtpCodeSender,
+                                   WebhookSmsSender)
 from .dependencies.sessions import SessionStore
 from .dependencies.storage import LocalDisk
+from .dependencies.tracing import Tracing, build_tracing
 from .dependencies.video import VideoProbe
 from .services.accounts import AccountService
 from .services.credentials import CredentialService
@@ -47,20 +53,46 @@ from .services.users import UserService
 from .services.verify_codes import VerifyCodeService
 
 
-async def init_database(url: str, pool_size: int, max_overflow: int,
-                        timeout: int = 0) -> AsyncIterator[Database]:
+def init_tracing(exporter: str, endpoint: str | None, sample_ratio: float,
+                 service_name: str) -> Iterator[Tracing | None]:
+    """None unless TRACING_EXPORTER names one: then nothing is instrumented at all."""
+    tracing = build_tracing(exporter, endpoint, sample_ratio, service_name)
+    yield tracing
+    if tracing is not None:
+        tracing.shutdown()  # exports the spans still queued
+
+
+async def init_database(url: str, pool_size: int, max_overflow: int, timeout: int = 0,
+                        tracing: Tracing | None = None,
+                        metrics: Metrics | None = None) -> AsyncIterator[Database]:
     engine = create_engine(url, pool_size, max_overflow)
+    cursor = aiomysql.Cursor
+    if tracing is not None:
+        tracing.instrument_engine(engine)
+        cursor = tracing.driver_cursor(engine.url.database or '')
     size = pool_size + max_overflow
-    database = Database(engine, await create_driver_pool(engine, size),
-                        await create_driver_pool(engine, size, autocommit=False), timeout)
+    database = Database(engine, await create_driver_pool(engine, size, cursor=cursor),
+                        await create_driver_pool(engine, size, autocommit=False,
+                                                 cursor=cursor),
+                        timeout, count_error=metrics and metrics.count_db_error)
+    if metrics is not None:
+        metrics.watch_pools(database.connections_in_use)
     yield database
     await database.dispose()
 
 
-async def init_broker(redis_uri: str | None) -> AsyncIterator[RedisBroker | MemoryBroker]:
+def _redis(redis_uri: str, tracing: Tracing | None, **options):
+    client = create_redis(redis_uri, **options)
+    if tracing is not None:
+        tracing.instrument_redis(client)
+    return client
+
+
+async def init_broker(redis_uri: str | None,
+                      tracing: Tracing | None = None) -> AsyncIterator[RedisBroker | MemoryBroker]:
     if redis_uri:
         # Its own client: a pub/sub connection blocks on reads, so no socket timeout.
-        client = create_redis(redis_uri, socket_timeout=None)
+        client = _redis(redis_uri, tracing, socket_timeout=None)
         broker = RedisBroker(client)
     else:
         client, broker = None, MemoryBroker()
@@ -70,15 +102,18 @@ async def init_broker(redis_uri: str | None) -> AsyncIterator[RedisBroker | Memo
         await client.aclose()
 
 
-async def init_store(redis_uri: str | None) -> AsyncIterator[RedisStore | MemoryStore]:
-    store = RedisStore(create_redis(redis_uri)) if redis_uri else MemoryStore()
+async def init_store(redis_uri: str | None, tracing: Tracing | None = None,
+                     metrics: Metrics | None = None) -> AsyncIterator[RedisStore | MemoryStore]:
+    store = (RedisStore(_redis(redis_uri, tracing), metrics and metrics.count_redis_error)
+             if redis_uri else MemoryStore())
     yield store
     await store.close()
 
 
-async def init_code_senders(config: dict) -> AsyncIterator[CodeSenders]:
+async def init_code_senders(config: dict, metrics: Metrics) -> AsyncIterator[CountedSender]:
     """A sender per configured channel; the log sender for the others only while
-    VERIFY_CODE_ECHO is on (development): in production a code is never logged."""
+    VERIFY_CODE_ECHO is on (development): in production a code is never logged.
+    Each code delivered is counted for the metrics."""
     timeout = config['VERIFY_CODE_DELIVERY_TIMEOUT']
     email = config['SMTP_HOST'] and SmtpCodeSender(
         config['SMTP_HOST'], config['SMTP_PORT'], config['SMTP_FROM'],
@@ -87,7 +122,7 @@ async def init_code_senders(config: dict) -> AsyncIterator[CodeSenders]:
         config['SMS_WEBHOOK_URL'], config['SMS_WEBHOOK_TOKEN'], timeout)
     senders = CodeSenders(email=email or None, mobile=mobile or None,
                           fallback=LogCodeSender() if config['VERIFY_CODE_ECHO'] else None)
-    yield senders
+    yield CountedSender(senders, metrics.count_code_sent)
     await senders.close()
 
 
@@ -100,12 +135,20 @@ def make_job_locks(store: RedisStore | MemoryStore) -> RedisJobLocks | NoJobLock
 class Container(containers.DeclarativeContainer):
     config = providers.Configuration(strict=True)
 
+    metrics = providers.Singleton(Metrics)
+    tracing = providers.Resource(init_tracing, exporter=config.TRACING_EXPORTER,
+                                 endpoint=config.TRACING_ENDPOINT,
+                                 sample_ratio=config.TRACING_SAMPLE_RATIO,
+                                 service_name=config.NAME)
     database = providers.Resource(init_database, url=config.DB_URL,
                                   pool_size=config.MYSQL_POOL_SIZE,
                                   max_overflow=config.MYSQL_POOL_MAX_OVERFLOW,
-                                  timeout=config.MYSQL_TIMEOUT)
-    store = providers.Resource(init_store, redis_uri=config.REDIS_URI)
-    broker = providers.Resource(init_broker, redis_uri=config.REDIS_URI)
+                                  timeout=config.MYSQL_TIMEOUT, tracing=tracing,
+                                  metrics=metrics)
+    store = providers.Resource(init_store, redis_uri=config.REDIS_URI, tracing=tracing,
+                               metrics=metrics)
+    broker = providers.Resource(init_broker, redis_uri=config.REDIS_URI, tracing=tracing)
+    job_runner = providers.Singleton(JobRunner, metrics=metrics, tracing=tracing)
 
     clock = providers.Object(time.time)  # wall clock of session times; tests replace it
     hasher = providers.Singleton(Argon2Hasher)
@@ -126,7 +169,7 @@ class Container(containers.DeclarativeContainer):
                                              config.RATE_VERIFY_CODE_WINDOW),
         upload_per_user=providers.Factory(Limit, config.RATE_UPLOAD_PER_USER,
                                           config.RATE_UPLOAD_WINDOW))
-    code_sender = providers.Resource(init_code_senders, config=config)
+    code_sender = providers.Resource(init_code_senders, config=config, metrics=metrics)
     file_links = providers.Singleton(FileLinks, url_base=config.UPLOAD_FILE_URL_BASE)
 
     users = providers.Singleton(UserRepository, db=database)
@@ -177,8 +220,12 @@ class Container(containers.DeclarativeContainer):
     file_pruner = providers.Singleton(FilePruner, files=files, disk=disk,
                                       thumb_suffix=media.provided.thumb_suffix)
     files_command = providers.Singleton(FilesCommand, file_pruner=file_pruner)
-    schedule_command = providers.Singleton(ScheduleCommand, stat_service=stat_service,
-                                           job_locks=job_locks, interval=config.STAT_INTERVAL)
+    schedule_command = providers.Singleton(
+        ScheduleCommand, stat_service=stat_service, job_locks=job_locks,
+        interval=config.STAT_INTERVAL, jobs=job_runner, metrics=metrics,
+        metrics_address=providers.Callable(
+            lambda host, port: (host, port) if port else None,
+            config.HOST, config.METRICS_PORT))
 
 
 def build_container(config: dict) -> Container:

@@ -10,14 +10,15 @@ check_python()
 import asyncio
 import functools
 import inspect
-import logging.config
 import os
 import sys
 
 import fire
 
-from ..config import ConfigError, load_config, log_config
+from ..config import ConfigError, load_config
 from ..container import Container, build_container
+from ..dependencies.logs import configure_logging
+from ..dependencies.tracing import Tracing
 from ..entities import messages
 from ..entities.errors import AppError
 
@@ -94,7 +95,9 @@ def failure_line(error: Exception) -> str:
 def main(argv: list[str] | None = None) -> None:
     try:
         config = load_config()
-        logging.config.dictConfig(log_config(config))
+        context = configure_logging(config)
+        if config['TRACING_EXPORTER'] != 'none':  # the job spans' ids in their lines
+            context.providers.append(Tracing.log_context)
         os.makedirs(config['DATA_PATH'], exist_ok=True)  # the SQLite file lives there
         fire.Fire(commands(build_container(config)), command=as_text(sys.argv[1:] if argv is None else argv),
                   name='weiguan.cli.app')

@@ -19,6 +19,8 @@ SETTINGS: dict[str, tuple[type, Any, str]] = {
     'WORKERS': (int, 1, 'number of server processes'),
     'ACCESS_LOG': (bool, True, 'log every request'),
     'LOG_LEVEL': (str, 'INFO', 'log level of the weiguan loggers'),
+    'LOG_FORMAT': (str, 'text', 'format of every log line: text (one plain line) or json '
+                                '(one JSON object a line; docs/observability.md)'),
     'DATA_PATH': (str, './data', 'folder of the SQLite file and the uploads'),
     'UPLOAD_DIR': (str, 'files', 'folder of the uploads, under DATA_PATH'),
     'UPLOAD_FILE_MAX_SIZE': (int, 50 * 1024 * 1024, 'largest uploaded file, bytes'),
@@ -124,7 +126,19 @@ SETTINGS: dict[str, tuple[type, Any, str]] = {
                                          'is kept and replayed (register, publish, '
                                          'upload)'),
     'STAT_INTERVAL': (int, 60, 'seconds between two stats reconcile runs'),
+    'TRACING_EXPORTER': (str, 'none', 'where spans go: none (no tracing at all), zipkin, '
+                                      'otlp (OTLP over HTTP) or console'),
+    'TRACING_ENDPOINT': (str, None, 'the Zipkin v2 spans URL or the OTLP/HTTP traces URL '
+                                    '(default: the exporter\'s, on localhost)'),
+    'TRACING_SAMPLE_RATIO': (float, 1.0, 'share of new traces sampled, 0 to 1 (a caller\'s '
+                                         'sampling decision is followed)'),
+    'METRICS': (bool, True, 'serve Prometheus metrics at GET /metrics'),
+    'METRICS_PORT': (int, 0, 'port of the scheduler\'s own /metrics endpoint (the server '
+                             'uses its own port); 0: none'),
 }
+
+LOG_FORMATS = ('text', 'json')
+TRACING_EXPORTERS = ('none', 'zipkin', 'otlp', 'console')
 
 _TRUE = {'1', 'true', 'yes', 'on'}
 _FALSE = {'0', 'false', 'no', 'off', ''}
@@ -147,7 +161,22 @@ def _parse(key: str, kind: type, raw: str) -> Any:
             return int(raw)
         except ValueError:
             raise ConfigError(f'{ENV_PREFIX}{key}: expected an integer, got {raw!r}') from None
+    if kind is float:
+        try:
+            return float(raw)
+        except ValueError:
+            raise ConfigError(f'{ENV_PREFIX}{key}: expected a number, got {raw!r}') from None
     return raw
+
+
+def _check_choices(config: Mapping[str, Any]) -> None:
+    for key, choices in (('LOG_FORMAT', LOG_FORMATS), ('TRACING_EXPORTER', TRACING_EXPORTERS)):
+        if config[key] not in choices:
+            raise ConfigError(f'{ENV_PREFIX}{key}: expected one of {", ".join(choices)}, '
+                              f'got {config[key]!r}')
+    if not 0 <= config['TRACING_SAMPLE_RATIO'] <= 1:
+        raise ConfigError(f'{ENV_PREFIX}TRACING_SAMPLE_RATIO: expected a number from 0 to 1, '
+                          f'got {config["TRACING_SAMPLE_RATIO"]!r}')
 
 
 def load_config(env: Mapping[str, str] | None = None,
@@ -162,6 +191,7 @@ def load_config(env: Mapping[str, str] | None = None,
     if unknown:
         raise ConfigError(f'unknown config keys: {sorted(unknown)}')
     config.update(overrides)
+    _check_choices(config)
     if config['DB_CREATE_TABLES'] is None:
         config['DB_CREATE_TABLES'] = not config['MYSQL_HOST']
     if config['UPLOAD_FILE_URL_BASE'] is None:
@@ -195,16 +225,3 @@ def upload_path(config: Mapping[str, Any]) -> str:
 
 def thumb_path(config: Mapping[str, Any]) -> str:
     return os.path.abspath(os.path.join(config['DATA_PATH'], config['THUMB_DIR']))
-
-
-def log_config(config: Mapping[str, Any]) -> dict:
-    """logging.config.dictConfig for the weiguan loggers (Sanic keeps its own)."""
-    return {
-        'version': 1,
-        'disable_existing_loggers': False,
-        'formatters': {'plain': {
-            'format': '%(asctime)s %(levelname)s %(process)d %(name)s: %(message)s'}},
-        'handlers': {'console': {'class': 'logging.StreamHandler', 'formatter': 'plain'}},
-        'loggers': {'weiguan': {'handlers': ['console'], 'level': config['LOG_LEVEL'],
-                                'propagate': False}},
-    }

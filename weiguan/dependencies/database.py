@@ -7,7 +7,7 @@ import logging
 import random
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
-from typing import AsyncIterator
+from typing import AsyncIterator, Callable
 
 import aiomysql
 import pymysql
@@ -55,19 +55,20 @@ def _utc_datetime(text: str) -> datetime | str:
 DRIVER_CONVERTED = (UTCDateTime,)
 
 
-async def create_driver_pool(engine: AsyncEngine, size: int = 20,
-                             autocommit: bool = True) -> aiomysql.Pool | None:
+async def create_driver_pool(engine: AsyncEngine, size: int = 20, autocommit: bool = True,
+                             cursor: type = aiomysql.Cursor) -> aiomysql.Pool | None:
     """MySQL only: aiomysql's own pool for prepared statements (prepared.py).
     Autocommit for reads, which then cost one round trip (no BEGIN, no ROLLBACK)
     and see the latest commits; without, for prepared transactions. Connection
-    arguments are the engine's, from its URL."""
+    arguments are the engine's, from its URL; `cursor` is the class of the cursors
+    (tracing gives one that spans each statement)."""
     if engine.dialect.name != 'mysql':
         return None
     _, params = engine.dialect.create_connect_args(engine.url)
     conv = {**conversions, FIELD_TYPE.DATETIME: _utc_datetime}
     return await aiomysql.create_pool(minsize=0, maxsize=size, autocommit=autocommit,
                                       pool_recycle=3600, connect_timeout=5, conv=conv,
-                                      **params)
+                                      cursorclass=cursor, **params)
 
 
 # Errors after which a driver connection may be mid-query: never reused.
@@ -156,6 +157,15 @@ def insert_ignore(table: sa.Table) -> sa.Insert:
             .prefix_with('OR IGNORE', dialect='sqlite'))
 
 
+ErrorCounter = Callable[[str], None]  # called with the kind of each database failure
+
+
+def error_kind(error: Exception, translated: Exception) -> str:
+    """duplicate, timeout (a deadline or a pool wait) or connection (lost, refused)."""
+    return ('duplicate' if isinstance(translated, Duplicate) else 'timeout'
+            if isinstance(error, (TimeoutError, exc.TimeoutError)) else 'connection')
+
+
 def _translate(error: Exception) -> Exception | None:
     """The product's error for a driver or pool failure; None for any other."""
     if isinstance(error, (exc.IntegrityError, pymysql.err.IntegrityError)):
@@ -173,11 +183,13 @@ def _translate(error: Exception) -> Exception | None:
     return None
 
 
-def _raise_translated(error: Exception) -> None:
+def _raise_translated(error: Exception, count: ErrorCounter | None = None) -> None:
     """Raise the product's error for `error` (from it), or `error` itself."""
     translated = _translate(error)
     if translated is None:
         raise error
+    if count is not None:
+        count(error_kind(error, translated))
     if isinstance(translated, Unavailable) and not isinstance(translated, Conflict):
         log.warning('database unavailable: %s',  # the driver's words, one line
                     getattr(error, 'orig', None) or error)
@@ -198,8 +210,10 @@ class Database:
     """Transactions and connections on the engine, with errors translated."""
 
     def __init__(self, engine: AsyncEngine, read_pool: aiomysql.Pool | None = None,
-                 write_pool: aiomysql.Pool | None = None, timeout: float | None = None):
+                 write_pool: aiomysql.Pool | None = None, timeout: float | None = None,
+                 count_error: ErrorCounter | None = None):
         self.engine = engine
+        self.count_error = count_error
         self.read_pool = read_pool
         self.write_pool = write_pool
         self.dialect = engine.dialect.name  # 'mysql' or 'sqlite'
@@ -231,7 +245,7 @@ class Database:
                 finally:
                     drop.cancel()
         except Exception as error:
-            _raise_translated(error)
+            _raise_translated(error, self.count_error)
 
     def transaction(self):
         """One transaction: committed when the block ends, rolled back on any error."""
@@ -300,11 +314,18 @@ class Database:
             translated = _translate(error)
             if isinstance(translated, Unavailable) and not isinstance(translated, Conflict):
                 await pool.clear()  # its idle peers likely went the same way
-            _raise_translated(error)
+            _raise_translated(error, self.count_error)
 
     async def ping(self) -> None:
         async with self.transaction() as conn:
             await conn.execute(sa.text('SELECT 1'))
+
+    def connections_in_use(self) -> dict[str, int]:
+        """Connections checked out now, per pool (engine, and the driver pools)."""
+        checked_out = getattr(self.engine.sync_engine.pool, 'checkedout', lambda: 0)
+        pools = (('driver_read', self.read_pool), ('driver_write', self.write_pool))
+        return {'engine': checked_out(), **{name: pool.size - pool.freesize
+                                            for name, pool in pools if pool is not None}}
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -15,13 +15,20 @@ from ..entities.errors import Unavailable
 log = logging.getLogger(__name__)
 
 
+def redis_error_kind(error: Exception) -> str:
+    return 'timeout' if isinstance(error, (redis_errors.TimeoutError, TimeoutError)) \
+        else 'connection'
+
+
 def _unavailable_on_redis_error(method: Callable) -> Callable:
     @functools.wraps(method)
-    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+    async def wrapper(self, *args: Any, **kwargs: Any) -> Any:
         try:
-            return await method(*args, **kwargs)
+            return await method(self, *args, **kwargs)
         except (redis_errors.ConnectionError, redis_errors.TimeoutError, OSError) as error:
             log.warning('redis unavailable: %s', error)
+            if self.count_error is not None:
+                self.count_error(redis_error_kind(error))
             raise Unavailable() from error
     return wrapper
 
@@ -34,8 +41,10 @@ _DECR_IF_PRESENT = ("if redis.call('exists', KEYS[1]) == 1 then "
 
 
 class RedisStore:
-    def __init__(self, client: aioredis.Redis):
+    def __init__(self, client: aioredis.Redis,
+                 count_error: Callable[[str], None] | None = None):
         self.client = client
+        self.count_error = count_error  # called with the kind of each failure
 
     @_unavailable_on_redis_error
     async def get(self, key: str) -> str | None:

@@ -4,6 +4,7 @@ the log. A delivery that fails raises Unavailable (the service then leaves no co
 behind); the code itself never appears in a log record, except the log sender's."""
 import logging
 from email.message import EmailMessage
+from typing import Callable
 
 import aiosmtplib
 import httpx
@@ -91,3 +92,18 @@ class CodeSenders:
         for sender in set(self.by_channel.values()):
             if hasattr(sender, 'close'):
                 await sender.close()
+
+
+class CountedSender:
+    """A sender that counts each code delivered, by channel (for the metrics)."""
+
+    def __init__(self, sender: CodeSenders, count: Callable[[str], None]):
+        self.sender = sender
+        self.count = count
+
+    def delivers(self, channel: str) -> bool:
+        return self.sender.delivers(channel)
+
+    async def send(self, channel: str, target: str, code: str, text: str) -> None:
+        await self.sender.send(channel, target, code, text)
+        self.count(channel)

@@ -53,9 +53,11 @@ class TooManyRequests(AppError):
     code = 'too_many_requests'
     default_message = messages.TOO_MANY_REQUESTS
 
-    def __init__(self, retry_after: int, message: str | None = None):
+    def __init__(self, retry_after: int, message: str | None = None,
+                 limit: str = 'other'):
         super().__init__(message)
         self.retry_after = max(1, int(retry_after))
+        self.limit = limit  # the rule that refused, e.g. login:ip (for the metrics)
 
 
 class Unavailable(AppError):

@@ -107,4 +107,5 @@ class RateLimiter:
 
     async def _refuse(self, key: str, message: str) -> None:
         wait = max(1, await self.counter.resets_in(key))
-        raise TooManyRequests(wait, message.format(seconds=wait))
+        rule = ':'.join(key.split(':', 2)[:2])  # login:ip, upload:user...
+        raise TooManyRequests(wait, message.format(seconds=wait), limit=rule)

@@ -32,7 +32,8 @@ class VerifyCodeService:
         gate = self._key('sent', channel.value, target)
         if not await self.store.set_if_absent(gate, '1', self.resend_interval):
             wait = await self.store.ttl(gate) or self.resend_interval
-            raise TooManyRequests(wait, messages.VERIFY_CODE_TOO_SOON.format(seconds=wait))
+            raise TooManyRequests(wait, messages.VERIFY_CODE_TOO_SOON.format(seconds=wait),
+                                  limit='verify_code:target')
         code = f'{secrets.randbelow(10**6):06d}'
         text = messages.VERIFY_CODE_TEXT.format(code=code, minutes=max(1, self.ttl // 60))
         key = self._key('code', type.value, channel.value, target)

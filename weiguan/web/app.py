@@ -5,15 +5,18 @@ check_python()
 
 import asyncio
 import logging
-import logging.config
 import os
 from functools import partial
 
 from sanic import Sanic
 from sanic.worker.loader import AppLoader
 
-from ..config import load_config, log_config, upload_path
+from ..config import load_config, upload_path
 from ..container import Container, build_container, resolve
+from ..dependencies.logs import configure_logging
+from ..dependencies.metrics import (SAMPLE_INTERVAL, Metrics, in_multiprocess_mode,
+                                    prepare_multiprocess_dir)
+from ..dependencies.tracing import Tracing
 from .blueprints.account import account
 from .blueprints.docs import docs
 from .blueprints.message import message
@@ -25,12 +28,14 @@ from .blueprints.user import user
 from .client_ip import install_client_ip
 from .connections import CheckedRequest, GuardedProtocol, configure_connections
 from .envelope import EnvelopeErrorHandler, dumps
+from .observe import (ObservedSanic, install_observability, request_log_context,
+                      start_observing)
 from .security import install_security
 from .body_limits import install_body_limits
 from .sessions import install_sessions, open_session
 from .sockets import SocketHub
 
-log = logging.getLogger('weiguan.web.app')  # not __name__: '__main__' under python -m
+logger = logging.getLogger('weiguan.web.app')  # not __name__: '__main__' under python -m
 BLUEPRINTS = (ops, account, user, post, storage, files, message, docs)
 
 
@@ -38,14 +43,27 @@ BLUEPRINTS = (ops, account, user, post, storage, files, message, docs)
 LISTEN_DRAIN = 0.2
 
 
+def setup_logging(config: dict) -> None:
+    """The process's log lines (LOG_FORMAT), with the request's ids in them."""
+    context = configure_logging(config)
+    context.providers.append(request_log_context)
+    if config['TRACING_EXPORTER'] != 'none':
+        context.providers.append(Tracing.log_context)
+
+
 def create_app(config: dict | None = None, container: Container | None = None,
-               name: str | None = None, drain: float = 0) -> Sanic:
+               name: str | None = None, drain: float = 0, log: bool = False) -> Sanic:
+    """`log`: configure the process's logging (the server's entry point and its
+    workers do; tests keep pytest's)."""
     config = config or load_config()
+    if log:
+        setup_logging(config)
     container = container or build_container(config)
-    app = Sanic(name or config['NAME'], dumps=dumps,
-                error_handler=EnvelopeErrorHandler(debug=config['DEBUG']),
-                request_class=CheckedRequest,
-                configure_logging=True)
+    observed = config['METRICS'] or config['TRACING_EXPORTER'] != 'none'
+    app = (ObservedSanic if observed else Sanic)(
+        name or config['NAME'], dumps=dumps,
+        error_handler=EnvelopeErrorHandler(debug=config['DEBUG']),
+        request_class=CheckedRequest, configure_logging=False)
     app.config.REQUEST_MAX_SIZE = config['REQUEST_MAX_SIZE']
     app.config.FALLBACK_ERROR_FORMAT = 'json'
     configure_connections(app, config)  # serve with protocol=GuardedProtocol
@@ -59,6 +77,7 @@ def create_app(config: dict | None = None, container: Container | None = None,
     install_body_limits(app, min(config['JSON_BODY_MAX_SIZE'], config['REQUEST_MAX_SIZE']),
                         config['REQUEST_MAX_SIZE'], open_session)
     install_client_ip(app, config['TRUSTED_PROXY_COUNT'])
+    install_observability(app, config)
     install_security(app, config)  # after the blueprints: CORS mirrors their routes
 
     @app.before_server_start
@@ -68,15 +87,25 @@ def create_app(config: dict | None = None, container: Container | None = None,
         app.ctx.store = await container.store()
         app.ctx.sessions = await container.session_store()
         app.ctx.services = await resolve(container)
-        app.ctx.sockets = SocketHub(config['WS_MAX_PER_USER'], config['WS_SEND_QUEUE'])
+        app.ctx.tracing = container.tracing()  # a plain resource (no awaiting)
+        metrics = container.metrics() if config['METRICS'] else None
+        start_observing(app, config, app.ctx.tracing)
+        app.ctx.sockets = SocketHub(config['WS_MAX_PER_USER'], config['WS_SEND_QUEUE'],
+                                    metrics=metrics, tracing=app.ctx.tracing)
         app.ctx.unsubscribe = (await container.broker()).subscribe(app.ctx.sockets.deliver)
         if config['DB_CREATE_TABLES']:  # the path of `model create_tables`
-            log.info('schema: %s', await (await container.schema_migrations()).bring_to_head())
+            schema = await (await container.schema_migrations()).bring_to_head()
+            logger.info('schema: %s', schema)
+        if metrics is not None and in_multiprocess_mode():
+            app.add_task(_sample(metrics), name='sample_metrics')
 
     @app.after_server_stop
     async def stop(app: Sanic) -> None:
         app.ctx.unsubscribe()
+        if config['METRICS']:  # the last requests' numbers, into the multiprocess files
+            container.metrics().sample()
         await container.shutdown_resources()
+        Metrics.process_stopped(os.getpid())
 
     if drain:
         @app.before_server_stop
@@ -90,11 +119,21 @@ def create_app(config: dict | None = None, container: Container | None = None,
     return app
 
 
+async def _sample(metrics: Metrics) -> None:
+    """A worker's numbers into the multiprocess files, for the worker that answers
+    the next scrape (it samples its own at once)."""
+    while True:
+        metrics.sample()
+        await asyncio.sleep(SAMPLE_INTERVAL)
+
+
 def main() -> None:
     config = load_config()
-    logging.config.dictConfig(log_config(config))
+    setup_logging(config)
     os.makedirs(config['DATA_PATH'], exist_ok=True)
-    loader = AppLoader(factory=partial(create_app, config, drain=LISTEN_DRAIN))
+    if config['METRICS'] and config['WORKERS'] > 1:
+        prepare_multiprocess_dir(config['DATA_PATH'])  # before the workers start
+    loader = AppLoader(factory=partial(create_app, config, drain=LISTEN_DRAIN, log=True))
     app = loader.load()
     app.prepare(host=config['HOST'], port=config['PORT'], debug=config['DEBUG'],
                 auto_reload=config['AUTO_RELOAD'], access_log=config['ACCESS_LOG'],

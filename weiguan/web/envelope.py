@@ -65,6 +65,8 @@ class EnvelopeErrorHandler(ErrorHandler):
         self.show_tracebacks = debug  # not `debug`: Sanic resets that from its run mode
 
     def default(self, request: Request, exception: Exception) -> HTTPResponse:
+        if isinstance(exception, TooManyRequests):
+            request.app.ctx.container.metrics().count_refusal(exception.limit)
         if isinstance(exception, AppError):
             return app_error_response(exception)
         if isinstance(exception, ValidationError):

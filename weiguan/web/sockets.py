@@ -7,12 +7,18 @@ is offered, never awaited, so a client that stops reading cannot stall the broke
 delivery to everyone else, nor make the server buffer without bound. A socket
 whose queue is full, or whose one send waits longer than `send_timeout` (the
 transport's buffer is full: the client does not read), is closed with 1008 and
-aborted, which drops what it had buffered."""
+aborted, which drops what it had buffered. The open sockets are a gauge of the
+metrics; each delivered notice is a span when tracing."""
 import asyncio
 import logging
 from collections import defaultdict
+from contextlib import nullcontext
 
+from opentelemetry.trace import SpanKind
 from orjson import dumps
+
+from ..dependencies.metrics import Metrics
+from ..dependencies.tracing import Tracing
 
 log = logging.getLogger(__name__)
 TOO_SLOW = 'too slow: messages were not read'
@@ -68,8 +74,11 @@ class Channel:
 
 class SocketHub:
     def __init__(self, max_per_user: int = 10, queue_size: int = 64,
-                 send_timeout: float = 10):
+                 send_timeout: float = 10, metrics: Metrics | None = None,
+                 tracing: Tracing | None = None):
         self._sockets: dict[int, set[Channel]] = defaultdict(set)
+        self._gauge = metrics.websockets if metrics is not None else None
+        self._tracing = tracing
         self.max_per_user = max_per_user
         self.queue_size = queue_size
         self.send_timeout = send_timeout
@@ -80,6 +89,8 @@ class SocketHub:
             return None
         channel = Channel(ws, self.queue_size, self.send_timeout)
         self._sockets[user_id].add(channel)
+        if self._gauge is not None:
+            self._gauge.inc()
         return channel
 
     def remove(self, user_id: int, channel: Channel) -> None:
@@ -87,6 +98,8 @@ class SocketHub:
         sockets = self._sockets.get(user_id)
         if sockets is None:
             return
+        if channel in sockets and self._gauge is not None:
+            self._gauge.dec()
         sockets.discard(channel)
         if not sockets:
             del self._sockets[user_id]  # closed sockets are forgotten: no leak
@@ -95,6 +108,13 @@ class SocketHub:
         return sum(len(s) for s in self._sockets.values())
 
     async def deliver(self, user_id: int, message: dict) -> None:
-        text = dumps(message).decode()
-        for channel in list(self._sockets.get(user_id, ())):
-            channel.offer(text)
+        channels = list(self._sockets.get(user_id, ()))
+        if not channels:
+            return
+        with (nullcontext() if self._tracing is None else self._tracing.span(
+                'WebSocket notice', kind=SpanKind.PRODUCER,
+                attributes={'weiguan.user_id': user_id, 'weiguan.sockets': len(channels),
+                            'weiguan.message_type': message.get('type', '')})):
+            text = dumps(message).decode()
+            for channel in channels:
+                channel.offer(text)

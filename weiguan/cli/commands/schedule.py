@@ -25,10 +25,14 @@ async def _with_progress(label: str, reconcile) -> int:
 class ScheduleCommand:
     """python -m weiguan.cli.app schedule run [stat_user|stat_post] [--user_id N|--post_id N]"""
 
-    def __init__(self, stat_service, job_locks, interval: int):
+    def __init__(self, stat_service, job_locks, interval: int, jobs=None, metrics=None,
+                 metrics_address: tuple[str, int] | None = None):
         self.stats = stat_service
         self.locks = job_locks
         self.interval = interval
+        self.jobs = jobs  # the JobRunner: a span and the metrics of each run
+        self.metrics = metrics
+        self.metrics_address = metrics_address  # (host, port) of our own /metrics
 
     # `run <task>` is the command; the jobs and the scheduled run are not listed.
     async def _stat_user(self, user_id: int | None = None):
@@ -63,6 +67,11 @@ class ScheduleCommand:
 
     async def _run_locked(self, job: str) -> str:
         """One scheduled run of `job`, skipped when another scheduler holds its lock."""
+        if self.jobs is None:
+            return await self._run_locked(job)
+        return await self.jobs.run(job, lambda: self._run_locked(job))
+
+    async def _run_locked(self, job: str) -> str:
         async with self.locks.hold(job, ttl=max(self.interval * 2, 60)) as acquired:
             if not acquired:
                 log.info('%s: another scheduler is running it; skipped', job)
@@ -91,6 +100,10 @@ class ScheduleCommand:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        if self.metrics is not None and self.metrics_address:
+            host, port = self.metrics_address
+            self.metrics.serve(host, port)
+            log.info('metrics on http://%s:%d/metrics', host, port)
         scheduler.start()
         log.info('scheduler started: %s every %d s', ', '.join(JOBS), self.interval)
         try:
