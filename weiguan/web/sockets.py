@@ -8,8 +8,15 @@ delivery to everyone else, nor make the server buffer without bound. A socket
 whose queue is full, or whose one send waits longer than `send_timeout` (the
 transport's buffer is full: the client does not read), is closed with 1008 and
 aborted, which drops what it had buffered. The open sockets are a gauge of the
-metrics; each delivered notice is a span when tracing."""
+metrics; each delivered notice is a span when tracing.
+
+What a dropped slow client made the process hold (its unread frames: thousands of
+4 KB buffers) goes back to glibc's heap when it is freed, but glibc keeps those
+pages, so RSS would stay at its high-water mark for good. Two seconds after a socket
+goes (its transport aborted and its buffers freed by then) the hub asks glibc to
+return its free pages (`malloc_trim`), at most once per RELEASE_AFTER."""
 import asyncio
+import ctypes
 import logging
 from collections import defaultdict
 from contextlib import nullcontext
@@ -23,6 +30,15 @@ from ..dependencies.tracing import Tracing
 log = logging.getLogger(__name__)
 TOO_SLOW = 'too slow: messages were not read'
 ABORT_AFTER = 1.0  # seconds the close frame may take before the socket is aborted
+RELEASE_AFTER = ABORT_AFTER + 1.0  # the abort done and its buffers freed
+
+
+def _malloc_trim():
+    """glibc's malloc_trim, or None under a C library without it."""
+    try:
+        return ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return None
 
 
 class Channel:
@@ -79,6 +95,8 @@ class SocketHub:
         self._sockets: dict[int, set[Channel]] = defaultdict(set)
         self._gauge = metrics.websockets if metrics is not None else None
         self._tracing = tracing
+        self._trim = _malloc_trim()
+        self._release_scheduled = False
         self.max_per_user = max_per_user
         self.queue_size = queue_size
         self.send_timeout = send_timeout
@@ -95,6 +113,7 @@ class SocketHub:
 
     def remove(self, user_id: int, channel: Channel) -> None:
         channel.stop()
+        self._release_later()
         sockets = self._sockets.get(user_id)
         if sockets is None:
             return
@@ -103,6 +122,16 @@ class SocketHub:
         sockets.discard(channel)
         if not sockets:
             del self._sockets[user_id]  # closed sockets are forgotten: no leak
+
+    def _release_later(self) -> None:
+        if self._trim is None or self._release_scheduled:
+            return
+        self._release_scheduled = True
+        asyncio.get_running_loop().call_later(RELEASE_AFTER, self._release)
+
+    def _release(self) -> None:
+        self._release_scheduled = False
+        self._trim(0)
 
     def count(self) -> int:
         return sum(len(s) for s in self._sockets.values())
