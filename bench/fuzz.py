@@ -13,7 +13,7 @@ run a database and a Redis database of its own. Registrations are not rate limit
 for the run (the fuzzer registers a new user whenever a fuzzed logout ends its
 session); every other limit stays on.
 
-Then runs tests/fuzzing.py's `fuzz` (the same as tests/test_openapi_fuzz.py) with
+Then runs tests/support/fuzzing.py's `fuzz` (the same as tests/e2e/test_openapi_fuzz.py) with
 --examples positive and as many negative examples per operation, logged out and then
 logged in, and prints per operation and in total: requests sent, 5xx seen, responses
 not matching the document (goal for both: 0), with a curl line per finding. Exits 1
@@ -36,7 +36,7 @@ import requests
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from tests.fuzzing import SEED, fuzz  # noqa: E402
+from tests.support.fuzzing import SEED, fuzz  # noqa: E402
 
 
 def free_port() -> int:
@@ -48,7 +48,7 @@ def free_port() -> int:
 async def wipe(mysql: dict | None, redis_uri: str | None) -> None:
     """Empty tables and Redis database, so the seeded rows get the first ids."""
     from weiguan.config import load_config
-    from weiguan.container import init_database
+    from weiguan.resources import init_database
     from weiguan.dependencies.kv import create_redis
     from weiguan.dependencies.tables import metadata
     if mysql:

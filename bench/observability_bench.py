@@ -4,6 +4,8 @@ Sanic baseline measured in the same run, for
 - `before`: the server at a commit without it (--before, default 3114295), from a
   `git archive` of that commit in a temporary folder;
 - `tracing off`: this tree's defaults (metrics on, request ids, TRACING_EXPORTER=none);
+- `metrics off`: this tree with METRICS=false too (request ids only), so that the
+  difference to `tracing off` is what the request metrics cost;
 - `tracing on`: TRACING_EXPORTER=zipkin, TRACING_SAMPLE_RATIO=1.0, to a Zipkin
   receiver in this process that accepts and drops the spans.
 
@@ -27,7 +29,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from tests.zipkin_receiver import ZipkinReceiver  # noqa: E402
+from tests.support.zipkin_receiver import ZipkinReceiver  # noqa: E402
 from http_bench import (LUA, PYTHON, ROOT, Process, bench_config, ensure_wrk,  # noqa: E402
                         free_port, login_cookies, run_wrk, seed, server_env,
                         write_results)
@@ -113,6 +115,7 @@ def main() -> None:
     env = server_env(config, 0, 1, data_path)
     variants = [('before', before_tree, env),
                 ('tracing off', ROOT, env),
+                ('metrics off', ROOT, env | {'WG_METRICS': 'false'}),
                 ('tracing on', ROOT, env | {'WG_TRACING_EXPORTER': 'zipkin',
                                             'WG_TRACING_ENDPOINT': zipkin.url,
                                             'WG_TRACING_SAMPLE_RATIO': '1.0'})]

@@ -4,27 +4,27 @@ app and the CLI alike. Resources (engine, Redis client) are created inside the
 running loop by `init_resources()` and closed by `shutdown_resources()`."""
 import inspect
 import time
-from types import SimpleNamespace
-from typing import AsyncIterator, Iterator
-
-import aiomysql
+from types import ModuleType
 
 from dependency_injector import containers, providers
+from dependency_injector.wiring import unwire
 
 from .cli.commands.files import FilesCommand
 from .cli.commands.model import ModelCommand
 from .cli.commands.schedule import ScheduleCommand
 from .cli.commands.user import UserCommand
+from .cli.commands.worker import WorkerCommand
 from .config import thumb_path, upload_path
-from .dependencies.database import Database, create_engine, create_driver_pool
-from .dependencies.kv import MemoryStore, RedisStore, create_redis
+from .dependencies.cached_repositories import (CachedFileRepository, CachedPostRepository,
+                                               CachedUserRepository)
+from .dependencies.cached_social import (CachedFollowRepository, CachedLikeRepository,
+                                         CachedStatRepository)
+from .dependencies.caches import LocalRows
 from .dependencies.jobs import JobRunner
-from .dependencies.locks import NoJobLocks, RedisJobLocks
 from .dependencies.media import MediaInspector
 from .dependencies.metrics import Metrics
 from .dependencies.migrations import SchemaMigrations
 from .dependencies.passwords import Argon2Hasher
-from .dependencies.pubsub import MemoryBroker, RedisBroker
 from .dependencies.repositories.files import FileRepository
 from .dependencies.repositories.follows import FollowRepository
 from .dependencies.repositories.likes import LikeRepository
@@ -32,15 +32,12 @@ from .dependencies.repositories.posts import PostRepository
 from .dependencies.repositories.stats import StatRepository
 from .dependencies.repositories.users import UserRepository
 from .dependencies.rate_counter import FixedWindowCounter
-from .dependencies.senders import (CodeSenders, CountedSender, LogCodeSender, SmtpCodeSender,
-                                   WebhookSmsSender)
 from .dependencies.sessions import SessionStore
 from .dependencies.storage import LocalDisk
-from .dependencies.tracing import Tracing, build_tracing
 from .dependencies.video import VideoProbe
 from .services.accounts import AccountService
 from .services.credentials import CredentialService
-from .services.files import FileLinks
+from .services.file_links import FileLinks
 from .services.health import HealthService
 from .services.hydration import PostHydrator, UserHydrator
 from .services.messages import MessageService
@@ -51,85 +48,10 @@ from .services.stats import StatService
 from .services.storage import StorageService
 from .services.users import UserService
 from .services.verify_codes import VerifyCodeService
-
-
-def init_tracing(exporter: str, endpoint: str | None, sample_ratio: float,
-                 service_name: str) -> Iterator[Tracing | None]:
-    """None unless TRACING_EXPORTER names one: then nothing is instrumented at all."""
-    tracing = build_tracing(exporter, endpoint, sample_ratio, service_name)
-    yield tracing
-    if tracing is not None:
-        tracing.shutdown()  # exports the spans still queued
-
-
-async def init_database(url: str, pool_size: int, max_overflow: int, timeout: int = 0,
-                        tracing: Tracing | None = None,
-                        metrics: Metrics | None = None) -> AsyncIterator[Database]:
-    engine = create_engine(url, pool_size, max_overflow)
-    cursor = aiomysql.Cursor
-    if tracing is not None:
-        tracing.instrument_engine(engine)
-        cursor = tracing.driver_cursor(engine.url.database or '')
-    size = pool_size + max_overflow
-    database = Database(engine, await create_driver_pool(engine, size, cursor=cursor),
-                        await create_driver_pool(engine, size, autocommit=False,
-                                                 cursor=cursor),
-                        timeout, count_error=metrics and metrics.count_db_error)
-    if metrics is not None:
-        metrics.watch_pools(database.connections_in_use)
-    yield database
-    await database.dispose()
-
-
-def _redis(redis_uri: str, tracing: Tracing | None, **options):
-    client = create_redis(redis_uri, **options)
-    if tracing is not None:
-        tracing.instrument_redis(client)
-    return client
-
-
-async def init_broker(redis_uri: str | None,
-                      tracing: Tracing | None = None) -> AsyncIterator[RedisBroker | MemoryBroker]:
-    if redis_uri:
-        # Its own client: a pub/sub connection blocks on reads, so no socket timeout.
-        client = _redis(redis_uri, tracing, socket_timeout=None)
-        broker = RedisBroker(client)
-    else:
-        client, broker = None, MemoryBroker()
-    yield broker
-    await broker.close()
-    if client is not None:
-        await client.aclose()
-
-
-async def init_store(redis_uri: str | None, tracing: Tracing | None = None,
-                     metrics: Metrics | None = None) -> AsyncIterator[RedisStore | MemoryStore]:
-    store = (RedisStore(_redis(redis_uri, tracing), metrics and metrics.count_redis_error)
-             if redis_uri else MemoryStore())
-    yield store
-    await store.close()
-
-
-async def init_code_senders(config: dict, metrics: Metrics) -> AsyncIterator[CountedSender]:
-    """A sender per configured channel; the log sender for the others only while
-    VERIFY_CODE_ECHO is on (development): in production a code is never logged.
-    Each code delivered is counted for the metrics."""
-    timeout = config['VERIFY_CODE_DELIVERY_TIMEOUT']
-    email = config['SMTP_HOST'] and SmtpCodeSender(
-        config['SMTP_HOST'], config['SMTP_PORT'], config['SMTP_FROM'],
-        config['SMTP_USER'], config['SMTP_PASSWORD'], config['SMTP_STARTTLS'], timeout)
-    mobile = config['SMS_WEBHOOK_URL'] and WebhookSmsSender(
-        config['SMS_WEBHOOK_URL'], config['SMS_WEBHOOK_TOKEN'], timeout)
-    senders = CodeSenders(email=email or None, mobile=mobile or None,
-                          fallback=LogCodeSender() if config['VERIFY_CODE_ECHO'] else None)
-    yield CountedSender(senders, metrics.count_code_sent)
-    await senders.close()
-
-
-def make_job_locks(store: RedisStore | MemoryStore) -> RedisJobLocks | NoJobLocks:
-    """Schedulers on several hosts share Redis; alone on the embedded default
-    there is nothing to lock against."""
-    return RedisJobLocks(store.client) if isinstance(store, RedisStore) else NoJobLocks()
+from .services.feeds import FeedService
+from .resources import (init_broker, init_code_senders, init_database, init_job_queue,
+                        init_store, init_tracing, make_cache, make_feed_store,
+                        make_job_locks, register_jobs)
 
 
 class Container(containers.DeclarativeContainer):
@@ -149,6 +71,12 @@ class Container(containers.DeclarativeContainer):
                                metrics=metrics)
     broker = providers.Resource(init_broker, redis_uri=config.REDIS_URI, tracing=tracing)
     job_runner = providers.Singleton(JobRunner, metrics=metrics, tracing=tracing)
+    job_queue = providers.Resource(init_job_queue, redis_uri=config.REDIS_URI,
+                                   runner=job_runner, retries=config.JOB_RETRIES,
+                                   retry_delay=config.JOB_RETRY_DELAY,
+                                   redelivery_timeout=config.JOB_REDELIVERY_TIMEOUT,
+                                   database=database, store=store)
+    feed_store = providers.Singleton(make_feed_store, store=store)
 
     clock = providers.Object(time.time)  # wall clock of session times; tests replace it
     hasher = providers.Singleton(Argon2Hasher)
@@ -172,8 +100,15 @@ class Container(containers.DeclarativeContainer):
     code_sender = providers.Resource(init_code_senders, config=config, metrics=metrics)
     file_links = providers.Singleton(FileLinks, url_base=config.UPLOAD_FILE_URL_BASE)
 
-    users = providers.Singleton(UserRepository, db=database)
-    files = providers.Singleton(FileRepository, db=database)
+    # Profiles, files and stat rows cached (Redis, or this process on the embedded
+    # default), post bodies in this process: dependencies/cached_repositories.py and
+    # cached_social.py. The sql_* are the repositories behind the decorators.
+    cache = providers.Singleton(make_cache, store=store, ttl=config.CACHE_TTL,
+                                max_entries=config.CACHE_MAX_ENTRIES, metrics=metrics)
+    sql_users = providers.Singleton(UserRepository, db=database)
+    users = providers.Singleton(CachedUserRepository, sql=sql_users, cache=cache)
+    sql_files = providers.Singleton(FileRepository, db=database)
+    files = providers.Singleton(CachedFileRepository, sql=sql_files, cache=cache)
     media = providers.Singleton(MediaInspector, max_pixels=config.IMAGE_MAX_PIXELS)
     video = providers.Singleton(VideoProbe, max_pixels=config.IMAGE_MAX_PIXELS,
                                 timeout=config.VIDEO_PROBE_TIMEOUT)
@@ -184,7 +119,8 @@ class Container(containers.DeclarativeContainer):
         max_size=config.UPLOAD_FILE_MAX_SIZE, max_number=config.UPLOAD_FILE_MAX_NUMBER,
         allow_other_types=config.UPLOAD_ALLOW_OTHER_TYPES,
         strip_metadata=config.UPLOAD_STRIP_METADATA, limits=rate_limiter)
-    follows = providers.Singleton(FollowRepository, db=database)
+    sql_follows = providers.Singleton(FollowRepository, db=database)
+    follows = providers.Singleton(CachedFollowRepository, sql=sql_follows, cache=cache)
 
     user_hydrator = providers.Singleton(UserHydrator, users=users, files=files,
                                         follows=follows, links=file_links)
@@ -200,17 +136,29 @@ class Container(containers.DeclarativeContainer):
     health_service = providers.Singleton(HealthService, database=database, store=store)
     message_service = providers.Singleton(MessageService, broker=broker, users=users)
 
-    posts = providers.Singleton(PostRepository, db=database)
-    likes = providers.Singleton(LikeRepository, db=database)
+    sql_posts = providers.Singleton(PostRepository, db=database)
+    posts = providers.Singleton(CachedPostRepository, sql=sql_posts, cache=cache,
+                                bodies=providers.Singleton(
+                                    LocalRows, max_entries=config.CACHE_MAX_ENTRIES))
+    sql_likes = providers.Singleton(LikeRepository, db=database)
+    likes = providers.Singleton(CachedLikeRepository, sql=sql_likes, cache=cache)
     post_hydrator = providers.Singleton(PostHydrator, users=user_hydrator, likes=likes,
                                         links=file_links)
+    feed_service = providers.Singleton(
+        FeedService, store=feed_store, posts=posts, follows=follows, users=users,
+        hydrator=post_hydrator, jobs=job_queue, max_items=config.FEED_MAX_ITEMS,
+        active_days=config.FEED_ACTIVE_DAYS,
+        fanout_max_followers=config.FANOUT_MAX_FOLLOWERS,
+        batch_size=config.FANOUT_BATCH_SIZE)
     user_service = providers.Singleton(UserService, users=users, follows=follows,
-                                       hydrator=user_hydrator, messages=message_service)
+                                       hydrator=user_hydrator, messages=message_service,
+                                       feeds=feed_service)
     post_service = providers.Singleton(
         PostService, posts=posts, likes=likes, files=files, users=users,
-        hydrator=post_hydrator, messages=message_service)
+        hydrator=post_hydrator, messages=message_service, feeds=feed_service)
 
-    stats = providers.Singleton(StatRepository, db=database)
+    sql_stats = providers.Singleton(StatRepository, db=database)
+    stats = providers.Singleton(CachedStatRepository, sql=sql_stats, cache=cache)
     stat_service = providers.Singleton(StatService, stats=stats)
     job_locks = providers.Singleton(make_job_locks, store=store)
 
@@ -220,12 +168,22 @@ class Container(containers.DeclarativeContainer):
     file_pruner = providers.Singleton(FilePruner, files=files, disk=disk,
                                       thumb_suffix=media.provided.thumb_suffix)
     files_command = providers.Singleton(FilesCommand, file_pruner=file_pruner)
+    # (host, port) of the scheduler's and the worker's own /metrics, or None
+    metrics_address = providers.Callable(lambda host, port: (host, port) if port else None,
+                                         config.HOST, config.METRICS_PORT)
     schedule_command = providers.Singleton(
         ScheduleCommand, stat_service=stat_service, job_locks=job_locks,
         interval=config.STAT_INTERVAL, jobs=job_runner, metrics=metrics,
-        metrics_address=providers.Callable(
-            lambda host, port: (host, port) if port else None,
-            config.HOST, config.METRICS_PORT))
+        metrics_address=metrics_address)
+
+    # The services that own jobs (JobOwner: `jobs()`); `jobs` is the queue with all
+    # of theirs registered, by `init_resources()` in every process: on the embedded
+    # default the process then runs them; on Redis it only enqueues.
+    job_owners = providers.List(feed_service)
+    jobs = providers.Resource(register_jobs, queue=job_queue, owners=job_owners)
+    worker_command = providers.Singleton(
+        WorkerCommand, jobs=jobs, concurrency=config.WORKER_CONCURRENCY, metrics=metrics,
+        metrics_address=metrics_address)
 
 
 def build_container(config: dict) -> Container:
@@ -234,13 +192,32 @@ def build_container(config: dict) -> Container:
     return container
 
 
-async def resolve(container: Container) -> SimpleNamespace:
-    """Every `*_service` provider's object, built once after `init_resources()`
-    (providers that depend on an async resource hand out awaitables; handlers then
-    read plain objects from app.ctx.services)."""
-    names = [name for name in container.providers if name.endswith('_service')]
-    services = {}
-    for name in names:
-        service = getattr(container, name)()
-        services[name] = await service if inspect.isawaitable(service) else service
-    return SimpleNamespace(**services)
+# What the web handlers are given (the `Provide[Container.x]` markers of the modules
+# in web/blueprints, set by container.wire()) and what the session middleware calls.
+HANDLER_SERVICES = ('account_service', 'credential_service', 'health_service',
+                    'message_service', 'post_service', 'storage_service', 'user_service')
+
+
+async def init_handler_services(container: Container) -> None:
+    """Build each of HANDLER_SERVICES once, after `init_resources()`, and switch its
+    provider's async mode off, so that calling it hands out the object itself.
+
+    A provider that depends on an async resource (the database, the store) is in
+    async mode: each call answers a Future. These are singletons: once built they
+    hold their object, so with async mode off wiring sets the object itself, not an
+    awaitable, where a blueprint's marker was."""
+    for name in HANDLER_SERVICES:
+        provider = container.providers[name]
+        built = provider()
+        if inspect.isawaitable(built):
+            await built
+        provider.disable_async_mode()
+
+
+def wire_handlers(container: Container, package: ModuleType) -> None:
+    """Set the `Provide[Container.x]` markers of the package's modules to this
+    container's objects (after init_handler_services). Wiring is per process: a
+    second app started in the same process (tests) re-points them to its own
+    container, so the markers are restored first."""
+    unwire(packages=[package])
+    container.wire(packages=[package])

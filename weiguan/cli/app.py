@@ -12,6 +12,7 @@ import functools
 import inspect
 import os
 import sys
+from typing import Callable
 
 import fire
 
@@ -23,7 +24,7 @@ from ..entities import messages
 from ..entities.errors import AppError
 
 GROUPS = {'model': 'model_command', 'schedule': 'schedule_command', 'user': 'user_command',
-          'files': 'files_command'}
+          'files': 'files_command', 'worker': 'worker_command'}
 
 
 async def _invoke(container: Container, provider: str, name: str, args, kwargs):
@@ -92,14 +93,20 @@ def failure_line(error: Exception) -> str:
     return messages.CLI_FAILED.format(message=message)
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None,
+         prepare: Callable[[Container], None] | None = None) -> None:
+    """(`prepare`: changes the container before it is used: a test harness that
+    registers its own jobs.)"""
     try:
         config = load_config()
         context = configure_logging(config)
         if config['TRACING_EXPORTER'] != 'none':  # the job spans' ids in their lines
             context.providers.append(Tracing.log_context)
         os.makedirs(config['DATA_PATH'], exist_ok=True)  # the SQLite file lives there
-        fire.Fire(commands(build_container(config)), command=as_text(sys.argv[1:] if argv is None else argv),
+        container = build_container(config)
+        if prepare is not None:
+            prepare(container)
+        fire.Fire(commands(container), command=as_text(sys.argv[1:] if argv is None else argv),
                   name='weiguan.cli.app')
     except (AppError, ConfigError) as error:  # expected failures: no traceback
         print(failure_line(error), file=sys.stderr)

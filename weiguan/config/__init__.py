@@ -2,7 +2,7 @@
 
 The embedded default (nothing set) is SQLite under DATA_PATH with sessions, verify
 codes and pub/sub in process. WG_MYSQL_HOST switches the database to MySQL through
-aiomysql, WG_REDIS_URI the cache, sessions and pub/sub to Redis.
+asyncmy (or aiomysql: MYSQL_DRIVER), WG_REDIS_URI the cache, sessions and pub/sub to Redis.
 """
 import os
 from typing import Any, Mapping
@@ -68,6 +68,9 @@ SETTINGS: dict[str, tuple[type, Any, str]] = {
     'MYSQL_DB': (str, 'weiguan', 'MySQL database'),
     'MYSQL_USER': (str, 'root', 'MySQL user'),
     'MYSQL_PASSWORD': (str, '', 'MySQL password'),
+    'MYSQL_DRIVER': (str, 'asyncmy', 'MySQL driver: asyncmy (its protocol in Cython, a '
+                                     'fraction of the CPU a statement) or aiomysql (pure '
+                                     'Python)'),
     'MYSQL_POOL_SIZE': (int, 10, 'connections kept per server process by the engine; '
                         'the two driver pools (prepared reads, prepared '
                         'transactions) open up to size + overflow each, on demand'),
@@ -122,10 +125,31 @@ SETTINGS: dict[str, tuple[type, Any, str]] = {
     'WS_SEND_QUEUE': (int, 64, 'messages queued for one socket; a socket further behind '
                                'is closed with 1008'),
     'WS_MAX_PER_USER': (int, 10, 'message sockets one user may hold per server process'),
+    'WS_SESSION_CHECK_INTERVAL': (float, 30.0, 'seconds between two checks that an open '
+                                               "socket's session is still valid (a password "
+                                               'change, a disable or a reset ends it)'),
     'IDEMPOTENCY_TTL': (int, 24 * 3600, 'seconds the first answer to an Idempotency-Key '
                                          'is kept and replayed (register, publish, '
                                          'upload)'),
+    'FEED_MAX_ITEMS': (int, 800, 'post ids kept in each home feed; the home timeline ends '
+                                 'at the oldest of them'),
+    'FEED_ACTIVE_DAYS': (int, 30, 'a feed unread this many days expires: no fan-out to it, '
+                                  'rebuilt from the database at its next read'),
+    'FANOUT_MAX_FOLLOWERS': (int, 10_000, 'authors with more followers are not fanned out: '
+                                          'their posts are merged into pages at read'),
+    'FANOUT_BATCH_SIZE': (int, 1000, 'followers read and fed per pipeline by a fan-out job'),
     'STAT_INTERVAL': (int, 60, 'seconds between two stats reconcile runs'),
+    'WORKER_CONCURRENCY': (int, 10, 'jobs one `worker run` process runs at once'),
+    'JOB_RETRIES': (int, 3, 'retries of a failed job before it is given up'),
+    'JOB_RETRY_DELAY': (float, 1.0, 'seconds before the first retry of a failed job, '
+                                    'doubling with each retry'),
+    'JOB_REDELIVERY_TIMEOUT': (int, 30, 'seconds without a heartbeat after which a job '
+                                        'of a dead worker is given to another (Redis)'),
+    'CACHE_TTL': (int, 3600, 'seconds a cached profile or file row lives (Redis, or the '
+                             'process on the embedded default)'),
+    'CACHE_MAX_ENTRIES': (int, 20000, 'entries each per-process cache holds (post bodies, '
+                                      'decoded cache entries; profiles and files too on the '
+                                      'embedded default)'),
     'TRACING_EXPORTER': (str, 'none', 'where spans go: none (no tracing at all), zipkin, '
                                       'otlp (OTLP over HTTP) or console'),
     'TRACING_ENDPOINT': (str, None, 'the Zipkin v2 spans URL or the OTLP/HTTP traces URL '
@@ -133,12 +157,13 @@ SETTINGS: dict[str, tuple[type, Any, str]] = {
     'TRACING_SAMPLE_RATIO': (float, 1.0, 'share of new traces sampled, 0 to 1 (a caller\'s '
                                          'sampling decision is followed)'),
     'METRICS': (bool, True, 'serve Prometheus metrics at GET /metrics'),
-    'METRICS_PORT': (int, 0, 'port of the scheduler\'s own /metrics endpoint (the server '
-                             'uses its own port); 0: none'),
+    'METRICS_PORT': (int, 0, 'port of the scheduler\'s or the worker\'s own /metrics '
+                             'endpoint (the server uses its own port); 0: none'),
 }
 
 LOG_FORMATS = ('text', 'json')
 TRACING_EXPORTERS = ('none', 'zipkin', 'otlp', 'console')
+MYSQL_DRIVERS = ('asyncmy', 'aiomysql')
 
 _TRUE = {'1', 'true', 'yes', 'on'}
 _FALSE = {'0', 'false', 'no', 'off', ''}
@@ -170,7 +195,8 @@ def _parse(key: str, kind: type, raw: str) -> Any:
 
 
 def _check_choices(config: Mapping[str, Any]) -> None:
-    for key, choices in (('LOG_FORMAT', LOG_FORMATS), ('TRACING_EXPORTER', TRACING_EXPORTERS)):
+    for key, choices in (('LOG_FORMAT', LOG_FORMATS), ('TRACING_EXPORTER', TRACING_EXPORTERS),
+                         ('MYSQL_DRIVER', MYSQL_DRIVERS)):
         if config[key] not in choices:
             raise ConfigError(f'{ENV_PREFIX}{key}: expected one of {", ".join(choices)}, '
                               f'got {config[key]!r}')
@@ -212,8 +238,8 @@ def default_url_base(config: Mapping[str, Any]) -> str:
 def database_url(config: Mapping[str, Any]) -> str:
     if config['MYSQL_HOST']:
         from urllib.parse import quote_plus
-        return 'mysql+aiomysql://{}:{}@{}:{}/{}?charset=utf8mb4'.format(
-            quote_plus(config['MYSQL_USER']), quote_plus(config['MYSQL_PASSWORD']),
+        return 'mysql+{}://{}:{}@{}:{}/{}?charset=utf8mb4'.format(
+            config['MYSQL_DRIVER'], quote_plus(config['MYSQL_USER']), quote_plus(config['MYSQL_PASSWORD']),
             config['MYSQL_HOST'], config['MYSQL_PORT'], config['MYSQL_DB'])
     path = os.path.join(config['DATA_PATH'], config['SQLITE_FILE'])
     return f'sqlite+aiosqlite:///{os.path.abspath(path)}'

@@ -31,7 +31,7 @@ class ContextFilter(logging.Filter):
         self.providers: list[ContextProvider] = []
 
     def filter(self, record: logging.LogRecord) -> bool:
-        context = {}
+        context: dict[str, object] = {}
         for provider in self.providers:
             context.update(provider())
         for key, value in context.items():

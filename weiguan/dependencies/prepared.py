@@ -2,10 +2,11 @@
 
 Going through SQLAlchemy's async engine costs ~300 µs of CPU per statement here
 (pool checkout, greenlet hops, execution context, result objects), three times
-what aiomysql alone spends on the same round trip (bench/query_floor.py). The hot
-reads, and the likes' transactions, are therefore written as constant Core
-statements with named bind parameters (`Prepared`), compiled once per dialect to
-the driver's SQL text, and executed on a plain aiomysql connection
+what the driver alone spends on the same round trip, on asyncmy as on aiomysql
+(bench/query_floor.py). The hot reads, and the likes' transactions, are therefore
+written as constant Core statements with named bind parameters (`Prepared`),
+compiled once per dialect to the driver's SQL text, and executed on a plain driver
+connection (asyncmy's or aiomysql's, MYSQL_DRIVER)
 (Database.fetch_all, Database.prepared_transaction). What SQLAlchemy
 would do around the driver call is kept: the bind and result type processors, and
 the expansion of `IN (...)` parameters. On SQLite the statement is executed

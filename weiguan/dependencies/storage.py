@@ -133,7 +133,7 @@ def _files(base: Path) -> list[Path]:
     progress); symlinks not followed."""
     if not base.is_dir():
         return []
-    found = []
+    found: list[Path] = []
     for folder, folders, names in os.walk(base):
         folders[:] = [name for name in folders if not name.startswith('.')]
         found.extend(Path(folder) / name for name in names if not name.startswith('.'))

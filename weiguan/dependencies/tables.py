@@ -1,7 +1,7 @@
 """The schema, in SQLAlchemy Core, for MySQL/MariaDB (utf8mb4, InnoDB) and SQLite.
 
 This is the head of the migrations in weiguan/migrations: a change here needs a new
-revision there (tests/test_migrations.py compares the two).
+revision there (tests/integration/test_migrations.py compares the two).
 
 Secondary indexes follow the queries: (author, id) for a user's posts and the home
 timeline, (user, id) for "newest first" lists of follows and likes. No foreign keys:

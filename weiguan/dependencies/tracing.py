@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from typing import Any, Iterator, Mapping
 
 import aiomysql
+from asyncmy.cursors import Cursor as AsyncmyCursor
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.instrumentation.redis import RedisInstrumentor
@@ -103,12 +104,14 @@ class Tracing:
     def instrument_redis(self, client) -> None:
         RedisInstrumentor.instrument_client(client, tracer_provider=self.provider)
 
-    def driver_cursor(self, database: str) -> type:
-        """The cursor class of a driver pool: a CLIENT span per statement."""
+    def driver_cursor(self, database: str, driver: str = 'asyncmy') -> type:
+        """The cursor class of a driver pool (asyncmy's or aiomysql's): a CLIENT span
+        per statement."""
         tracer = self.tracer
         attributes = {'db.system': 'mysql', 'db.name': database}
+        base: type = AsyncmyCursor if driver == 'asyncmy' else aiomysql.Cursor
 
-        class TracedCursor(aiomysql.Cursor):
+        class TracedCursor(base):  # type: ignore[valid-type,misc]
             async def execute(self, query: str, args=None) -> int:
                 name = f'{query.lstrip().split(None, 1)[0].upper()} {database}'
                 with tracer.start_as_current_span(

@@ -16,20 +16,20 @@ from marshmallow.utils import missing
 
 Dumper = Callable[[Any], Any]
 
-_SCALARS: dict[type, Callable | None] = {
+_SCALARS: dict[type, Callable[[Any], Any] | None] = {
     fields.Integer: int, fields.Float: float, fields.String: str, fields.Boolean: bool,
     fields.DateTime: None,  # orjson formats datetimes itself
 }
 
 
-def _scalar(field: fields.Field) -> Callable | None:
+def _scalar(field: fields.Field[Any]) -> Callable[[Any], Any] | None:
     for kind, convert in _SCALARS.items():
         if isinstance(field, kind):
             return convert
     raise TypeError(f'compile_dumper does not know {type(field).__name__}')
 
 
-def _value_dumper(field: fields.Field) -> Callable | None:
+def _value_dumper(field: fields.Field[Any]) -> Callable[[Any], Any] | None:
     """A function for one value of the field (None: the value is kept as it is)."""
     if isinstance(field, fields.Nested):
         return compile_dumper(field.schema)
@@ -57,7 +57,7 @@ def _compile_one(schema: Schema) -> Dumper:
         plan.append((field.attribute or name, field.data_key or name,
                      _value_dumper(field), None if default is missing else default))
 
-    def dump_one(obj: dict) -> dict:
+    def dump_one(obj: dict[str, Any]) -> dict[str, Any]:
         out = {}
         for attribute, key, convert, default in plan:
             value = obj.get(attribute, missing)

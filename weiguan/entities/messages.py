@@ -1,4 +1,5 @@
 """Every user-facing sentence, in one place."""
+from .files import MAX_POST_IMAGES
 
 OK = ''
 FAIL = 'The request was refused.'
@@ -24,6 +25,7 @@ BODY_NOT_OBJECT = 'body: expected a JSON object.'
 MULTIPART_NO_BOUNDARY = 'Content-Type: multipart/form-data needs a boundary parameter.'
 MULTIPART_NOT_UTF8 = 'body: a multipart field or part header is not UTF-8 text.'
 MULTIPART_MALFORMED = 'body: the multipart body cannot be parsed.'
+MULTIPART_FIELD_TOO_LONG = 'body: the multipart field {name!r} is longer than {limit} bytes.'
 HEADERS_TOO_LARGE = 'The request headers are too large.'
 URI_TOO_LONG = 'The request line (path and query string) is too long.'
 REQUEST_TARGET_INVALID = 'The request target is not a path (this server is not a proxy).'
@@ -31,6 +33,8 @@ BODY_NOT_JSON_TYPE = ('Content-Type: expected application/json, got {type}; '
                       'POST bodies are JSON (the upload: multipart/form-data).')
 CLI_FAILED = 'error: {message}'
 CLI_FAILED_BECAUSE = 'error: {message} ({cause})'
+WORKER_NOT_NEEDED = ('no job queue to consume: REDIS_URI is not set, and on the embedded '
+                     'default the server runs its jobs itself (no worker needed)')
 
 # schema (model create_tables / upgrade / downgrade)
 SCHEMA_AT_HEAD = 'The schema is at the head ({head}); nothing to do.'
@@ -77,7 +81,7 @@ POST_NOT_FOUND = 'No such post.'
 POST_NOT_OWN = 'You can only delete your own posts.'
 ALREADY_LIKED = 'You like this post already.'
 TEXT_POST_EMPTY = 'text: a text post needs some text.'
-IMAGE_POST_COUNT = 'imageIds: an image post needs 1 to 9 images.'
+IMAGE_POST_COUNT = f'imageIds: an image post needs 1 to {MAX_POST_IMAGES} images.'
 IMAGE_POST_FILES = 'imageIds: every id must name an image file you uploaded.'
 IMAGE_POST_REPEATED = 'imageIds: each image may appear only once.'
 VIDEO_POST_MISSING = 'videoId: a video post needs a video.'

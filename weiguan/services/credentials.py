@@ -17,18 +17,20 @@ with SET NX, so a fill racing a change never overwrites the newer version; a cha
 writes its version unconditionally after its commit."""
 import hashlib
 
+from .ports import KeyValueStore, Row, UserRepository
+
 CREDENTIAL_FIELDS = ('password', 'disabled')  # a change to any of them ends sessions
 PREFIX = 'credential:'
 CACHE_TTL = 24 * 3600  # refilled from the database after this; bounds a lost write
 
 
-def credential_version(user: dict) -> str:
+def credential_version(user: Row) -> str:
     material = '\0'.join(str(user.get(field)) for field in CREDENTIAL_FIELDS)
     return hashlib.sha256(material.encode()).hexdigest()[:32]
 
 
 class CredentialService:
-    def __init__(self, store, users):
+    def __init__(self, store: KeyValueStore, users: UserRepository):
         self.store = store
         self.users = users
 
@@ -50,9 +52,22 @@ class CredentialService:
         current = await self.current(user_id)  # read first: a lost store is a 503
         return version is not None and current == version
 
-    async def publish(self, user: dict) -> str:
+    async def publish(self, user: Row) -> str:
         """The user row changed its credentials (committed): its version is now the
         only valid one. Returns it."""
         version = credential_version(user)
         await self.store.set(PREFIX + str(user['id']), version, CACHE_TTL)
         return version
+
+
+class NoCredentials:
+    """No credential versions (unit tests of other rules): sessions carry none."""
+
+    async def current(self, user_id: int) -> str | None:
+        return None
+
+    async def publish(self, user: Row) -> str:
+        return credential_version(user)
+
+
+NO_CREDENTIALS = NoCredentials()  # stateless: one serves every service

@@ -2,10 +2,11 @@ import asyncio
 
 from ..entities import messages
 from ..entities.errors import Unavailable
+from .ports import KeyValueStore, Pingable
 
 
 class HealthService:
-    def __init__(self, database, store):
+    def __init__(self, database: Pingable, store: KeyValueStore):
         self.database = database
         self.store = store
 

@@ -4,17 +4,20 @@ one for the viewer's follows (and, for posts, one for the viewer's likes), all
 sent at once."""
 import asyncio
 from typing import Iterable
+from .file_links import FileLinks
+from .ports import FileRepository, FollowRepository, LikeRepository, Row, UserRepository
 
 
 class UserHydrator:
-    def __init__(self, users, files, follows, links):
+    def __init__(self, users: UserRepository, files: FileRepository,
+                 follows: FollowRepository, links: FileLinks):
         self.users = users
         self.files = files
         self.follows = follows
         self.links = links
 
-    def present_user(self, user: dict, viewer_id: int | None, avatar: dict | None,
-                     is_following: bool) -> dict:
+    def present_user(self, user: Row, viewer_id: int | None, avatar: Row | None,
+                     is_following: bool) -> Row:
         """Public view of a user row: no password; contact data for the owner only."""
         view = {k: v for k, v in user.items() if k != 'password'}
         if viewer_id != user['id']:
@@ -27,27 +30,31 @@ class UserHydrator:
         return view
 
     async def many(self, ids: Iterable[int], viewer_id: int | None,
-                   extra_file_ids: Iterable[int] = ()) -> tuple[dict[int, dict], dict[int, dict]]:
+                   extra_file_ids: Iterable[int] = (),
+                   following: set[int] | None = None) -> tuple[dict[int, Row], dict[int, Row]]:
         """Users by id, fully presented (avatars come joined to the users), and the
         files `extra_file_ids` names, fetched beside them so a caller needing more
-        files pays no extra round trip."""
+        files pays no extra round trip. `following`: which of them the viewer
+        follows, when the caller has just read it."""
         ids = list(dict.fromkeys(i for i in ids if i is not None))
 
-        async def following_among():
+        async def following_among() -> set[int]:
             others = [i for i in ids if i != viewer_id]  # nobody follows themselves
+            if following is not None:
+                return following & set(others)
             if viewer_id is None or not others:
                 return set()
             return await self.follows.following_among(viewer_id, others)
 
-        rows, files, following = await asyncio.gather(
+        rows, files, followed = await asyncio.gather(
             self.users.get_many_with_stats(ids), self.files.get_many(extra_file_ids),
             following_among())
         presented = {uid: self.present_user(row, viewer_id, row.get('avatar'),
-                                            uid in following)
+                                            uid in followed)
                      for uid, row in rows.items()}
         return presented, files
 
-    async def user(self, id: int, viewer_id: int | None) -> dict | None:
+    async def user(self, id: int, viewer_id: int | None) -> Row | None:
         presented, _ = await self.many([id], viewer_id)
         return presented.get(id)
 
@@ -57,7 +64,7 @@ class PostHydrator:
     viewer's like: the authors' users, avatars and the posts' files come from
     UserHydrator.many in one batch, the likes from one query beside it."""
 
-    def __init__(self, users: UserHydrator, likes, links):
+    def __init__(self, users: UserHydrator, likes: LikeRepository, links: FileLinks):
         self.users = users
         self.likes = likes
         self.links = links
@@ -67,23 +74,25 @@ class PostHydrator:
             return set()
         return await self.likes.liked_among(viewer_id, post_ids)
 
-    async def many(self, posts: list[dict], viewer_id: int | None) -> list[dict]:
+    async def many(self, posts: list[Row], viewer_id: int | None,
+                   following: set[int] | None = None) -> list[Row]:
+        """`following`: which authors the viewer follows, when the caller knows."""
         if not posts:
             return []
         file_ids = {i for p in posts for i in (*p['image_ids'], p['video_id'])
                     if i is not None}
         (authors, files), liked = await asyncio.gather(
             self.users.many([p['user_id'] for p in posts], viewer_id,
-                            extra_file_ids=file_ids),
+                            extra_file_ids=file_ids, following=following),
             self._liked(viewer_id, [p['id'] for p in posts]))
         return [self.present(p, viewer_id, authors.get(p['user_id']), files,
                              p['id'] in liked) for p in posts]
 
-    async def one(self, post: dict, viewer_id: int | None) -> dict:
+    async def one(self, post: Row, viewer_id: int | None) -> Row:
         return (await self.many([post], viewer_id))[0]
 
-    def present(self, post: dict, viewer_id: int | None, author: dict | None,
-                files: dict[int, dict], is_liked: bool) -> dict:
+    def present(self, post: Row, viewer_id: int | None, author: Row | None,
+                files: dict[int, Row], is_liked: bool) -> Row:
         """A file that is gone is left out of `images` (and `video` is null)."""
         view = dict(post, user=author, video=self.links.present(files.get(post['video_id'])))
         view['images'] = [self.links.present(files[i]) for i in post['image_ids']

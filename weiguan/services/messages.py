@@ -8,12 +8,13 @@ from datetime import datetime, timezone
 from ..entities import messages
 from ..entities.enums import MessageLevel, MessageType
 from ..entities.errors import Unavailable
+from .ports import Broker, Row, UserRepository
 
 log = logging.getLogger(__name__)
 
 
 def make_message(content: str, *, type: MessageType = MessageType.NORMAL,
-                 level: MessageLevel = MessageLevel.INFO, title: str | None = None) -> dict:
+                 level: MessageLevel = MessageLevel.INFO, title: str | None = None) -> Row:
     message = {'id': str(uuid.uuid4()), 'type': type.value, 'level': level.value,
                'createdAt': datetime.now(timezone.utc).isoformat(), 'content': content}
     if type is MessageType.NOTIFY:
@@ -22,7 +23,7 @@ def make_message(content: str, *, type: MessageType = MessageType.NORMAL,
 
 
 class MessageService:
-    def __init__(self, broker, users):
+    def __init__(self, broker: Broker, users: UserRepository):
         self.broker = broker
         self.users = users
 
@@ -42,24 +43,24 @@ class MessageService:
         await self._notify(following_id, follower_id, messages.NOTIFY_FOLLOW_TITLE,
                            messages.NOTIFY_FOLLOW_CONTENT)
 
-    async def notify_liked(self, liker_id: int, post: dict) -> None:
+    async def notify_liked(self, liker_id: int, post: Row) -> None:
         if post['user_id'] != liker_id:
             await self._notify(post['user_id'], liker_id, messages.NOTIFY_LIKE_TITLE,
                                messages.NOTIFY_LIKE_CONTENT)
 
-    def welcome(self, username: str) -> dict:
+    def welcome(self, username: str) -> Row:
         return make_message(messages.WS_WELCOME.format(username=username),
                             level=MessageLevel.SUCCESS)
 
-    def not_logged_in(self) -> dict:
+    def not_logged_in(self) -> Row:
         return make_message(messages.WS_NOT_LOGGED_IN, level=MessageLevel.ERROR)
 
-    def too_many_sockets(self, limit: int) -> dict:
+    def too_many_sockets(self, limit: int) -> Row:
         return make_message(messages.WS_TOO_MANY.format(limit=limit),
                             level=MessageLevel.ERROR)
 
-    def unavailable(self) -> dict:
+    def unavailable(self) -> Row:
         return make_message(messages.UNAVAILABLE, level=MessageLevel.ERROR)
 
-    def received(self, text: str) -> dict:
+    def received(self, text: str) -> Row:
         return make_message(messages.WS_RECEIVED.format(text=text))

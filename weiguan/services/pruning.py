@@ -9,6 +9,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
+from .ports import Disk, FileRepository
+
 REGION = 'local'  # the one region on this disk
 PAGE = 1000
 
@@ -22,7 +24,7 @@ class PruneReport:
 
 
 class FilePruner:
-    def __init__(self, files, disk, thumb_suffix: str,
+    def __init__(self, files: FileRepository, disk: Disk, thumb_suffix: str,
                  clock: Callable[[], float] = time.time):
         self.files = files
         self.disk = disk
@@ -30,7 +32,8 @@ class FilePruner:
         self.clock = clock
 
     async def _known(self) -> set[str]:
-        known, after = set(), 0
+        known: set[str] = set()
+        after = 0
         while rows := await self.files.locations(after, PAGE):
             known.update(f'{bucket}/{path}' for _, region, bucket, path in rows
                          if region == REGION)

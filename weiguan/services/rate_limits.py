@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from ..entities import messages
 from ..entities.errors import TooManyRequests
+from .ports import RateCounter
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ def ip_subject(client_ip: str) -> str:
 
 
 class RateLimiter:
-    def __init__(self, counter, login_per_ip: Limit, login_per_account: Limit,
+    def __init__(self, counter: RateCounter, login_per_ip: Limit, login_per_account: Limit,
                  register_per_ip: Limit, verify_code_per_ip: Limit,
                  upload_per_user: Limit):
         self.counter = counter
@@ -109,3 +110,25 @@ class RateLimiter:
         wait = max(1, await self.counter.resets_in(key))
         rule = ':'.join(key.split(':', 2)[:2])  # login:ip, upload:user...
         raise TooManyRequests(wait, message.format(seconds=wait), limit=rule)
+
+
+class NoLimits:
+    """No rate limits (unit tests of other rules): every event is allowed."""
+
+    async def reserve_login(self, account: str, client_ip: str | None) -> list[str]:
+        return []
+
+    async def login_succeeded(self, reservation: list[str]) -> None:
+        pass
+
+    async def register(self, client_ip: str | None) -> None:
+        pass
+
+    async def send_verify_code(self, client_ip: str | None) -> None:
+        pass
+
+    async def upload(self, user_id: int) -> None:
+        pass
+
+
+NO_LIMITS = NoLimits()  # stateless: one serves every service

@@ -38,7 +38,10 @@ from dataclasses import dataclass
 
 from ..entities import messages
 from ..entities.errors import InvalidParam, NotFound, PayloadTooLarge
-from .files import THUMB_BOUNDS, THUMB_SIZES, thumb_process
+from .ports import Disk, FileRepository, MediaInspector, VideoProbe
+from .rate_limits import NO_LIMITS, NoLimits, RateLimiter
+from .file_links import FileLinks, THUMB_BOUNDS, THUMB_SIZES, thumb_process
+from .ports import Row
 
 IMAGE_TYPES = frozenset({'image/jpeg', 'image/png', 'image/gif', 'image/webp', 'image/bmp'})
 CHECKED_KINDS = ('image', 'video')  # a client declaring these must send that kind
@@ -65,7 +68,7 @@ class Download:
 class _Checked:
     location: str
     path: str
-    meta: dict
+    meta: Row
     body: bytes
 
 
@@ -95,9 +98,10 @@ def _kind(mime: str) -> str:
 
 
 class StorageService:
-    def __init__(self, files, disk, media, video, links, max_size: int, max_number: int,
+    def __init__(self, files: FileRepository, disk: Disk, media: MediaInspector,
+                 video: VideoProbe, links: FileLinks, max_size: int, max_number: int,
                  allow_other_types: bool = False, strip_metadata: bool = False,
-                 limits=None):
+                 limits: RateLimiter | NoLimits = NO_LIMITS):
         self.files = files
         self.disk = disk
         self.media = media
@@ -107,13 +111,12 @@ class StorageService:
         self.max_number = max_number
         self.allow_other_types = allow_other_types
         self.strip_metadata = strip_metadata
-        self.limits = limits  # a RateLimiter; None in unit tests: no limit
+        self.limits = limits  # NoLimits in unit tests of other rules
 
     async def upload(self, user_id: int, uploads: list[Upload], region: str = 'local',
-                     bucket: str = 'default', path: str = '') -> list[dict]:
+                     bucket: str = 'default', path: str = '') -> list[Row]:
         """Store the files; return them as File entities, in the order sent."""
-        if self.limits:
-            await self.limits.upload(user_id)
+        await self.limits.upload(user_id)
         if not 1 <= len(uploads) <= self.max_number:
             raise InvalidParam(messages.FILES_COUNT.format(max=self.max_number))
         checked = [await self._check(upload, bucket, path) for upload in uploads]
@@ -157,7 +160,7 @@ class StorageService:
                 'height': height, 'duration': duration}
         return _Checked(f'{bucket}/{stored_path}', stored_path, meta, body)
 
-    async def _store(self, checked: list[_Checked], rows: list[dict]) -> list[dict]:
+    async def _store(self, checked: list[_Checked], rows: list[Row]) -> list[Row]:
         locations = [item.location for item in checked]
         await self.disk.write({item.location: item.body for item in checked})
         try:
@@ -166,7 +169,7 @@ class StorageService:
             self.disk.discard(locations)
             raise
 
-    async def info(self, file_id: int) -> dict:
+    async def info(self, file_id: int) -> Row:
         file = await self.files.get(file_id)
         if file is None:
             raise NotFound(messages.FILE_NOT_FOUND)

@@ -1,6 +1,7 @@
 import secrets
 
 from ..entities import messages
+from .ports import CodeSender, KeyValueStore
 from ..entities.enums import VerifyChannel, VerifyCodeType
 from ..entities.errors import Fail, TooManyRequests, Unavailable
 
@@ -9,8 +10,8 @@ class VerifyCodeService:
     """6-digit codes bound to (type, channel, target): single use, with a TTL, void
     after `max_tries` wrong guesses, at most one send per `resend_interval`."""
 
-    def __init__(self, store, sender, ttl: int, resend_interval: int, max_tries: int,
-                 echo: bool):
+    def __init__(self, store: KeyValueStore, sender: CodeSender, ttl: int,
+                 resend_interval: int, max_tries: int, echo: bool):
         self.store = store
         self.sender = sender
         self.ttl = ttl
@@ -63,7 +64,7 @@ class VerifyCodeService:
         if expected is None:
             return False
         if secrets.compare_digest(expected, code):
-            return await self.store.delete(key) == 1  # of two racing checks one wins
+            return bool(await self.store.delete(key) == 1)  # of two racing checks one wins
         if tries >= self.max_tries:
             await self.store.delete(key, tries_key)
         return False

@@ -12,11 +12,13 @@ from sanic import Sanic
 from sanic.worker.loader import AppLoader
 
 from ..config import load_config, upload_path
-from ..container import Container, build_container, resolve
+from ..container import (Container, build_container, init_handler_services,
+                         wire_handlers)
 from ..dependencies.logs import configure_logging
 from ..dependencies.metrics import (SAMPLE_INTERVAL, Metrics, in_multiprocess_mode,
                                     prepare_multiprocess_dir)
 from ..dependencies.tracing import Tracing
+from . import blueprints
 from .blueprints.account import account
 from .blueprints.docs import docs
 from .blueprints.message import message
@@ -28,11 +30,11 @@ from .blueprints.user import user
 from .client_ip import install_client_ip
 from .connections import CheckedRequest, GuardedProtocol, configure_connections
 from .envelope import EnvelopeErrorHandler, dumps
-from .observe import (ObservedSanic, install_observability, request_log_context,
-                      start_observing)
+from .observe import (ObservedSanic, install_observability, request_id_header,
+                      request_log_context, start_observing)
 from .security import install_security
 from .body_limits import install_body_limits
-from .sessions import install_sessions, open_session
+from .sessions import install_sessions
 from .sockets import SocketHub
 
 logger = logging.getLogger('weiguan.web.app')  # not __name__: '__main__' under python -m
@@ -72,13 +74,12 @@ def create_app(config: dict | None = None, container: Container | None = None,
     app.ctx.container = container
     for blueprint in BLUEPRINTS:
         app.blueprint(blueprint)
-    install_sessions(app, lambda: app.ctx.sessions,
-                     lambda: app.ctx.services.credential_service, config)
+    install_sessions(app, lambda: app.ctx.sessions, container.credential_service, config)
     install_body_limits(app, min(config['JSON_BODY_MAX_SIZE'], config['REQUEST_MAX_SIZE']),
-                        config['REQUEST_MAX_SIZE'], open_session)
+                        config['REQUEST_MAX_SIZE'])
     install_client_ip(app, config['TRUSTED_PROXY_COUNT'])
     install_observability(app, config)
-    install_security(app, config)  # after the blueprints: CORS mirrors their routes
+    install_security(app, config, also=request_id_header)  # after the blueprints: CORS mirrors their routes
 
     @app.before_server_start
     async def start(app: Sanic) -> None:
@@ -86,7 +87,8 @@ def create_app(config: dict | None = None, container: Container | None = None,
         await container.init_resources()
         app.ctx.store = await container.store()
         app.ctx.sessions = await container.session_store()
-        app.ctx.services = await resolve(container)
+        await init_handler_services(container)
+        wire_handlers(container, blueprints)
         app.ctx.tracing = container.tracing()  # a plain resource (no awaiting)
         metrics = container.metrics() if config['METRICS'] else None
         start_observing(app, config, app.ctx.tracing)

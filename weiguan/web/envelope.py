@@ -10,7 +10,7 @@ from sanic.handlers import ErrorHandler
 
 from ..entities import messages
 from ..entities.errors import AppError, InvalidParam, TooManyRequests
-from ..entities.requests import validation_message
+from ..entities.inputs import validation_message
 from .responses import EnvelopeResponse
 
 log = logging.getLogger(__name__)

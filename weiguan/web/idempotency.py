@@ -32,7 +32,7 @@ from sanic import Request
 
 from ..entities import messages
 from ..entities.errors import InvalidParam, TooManyRequests, Unavailable
-from .params import multipart
+from .multipart import multipart
 from .responses import EnvelopeResponse
 
 log = logging.getLogger(__name__)
@@ -43,10 +43,9 @@ PENDING_TTL = 120  # seconds a key stays held by a request that never finished
 LARGE_BODY = 64 * 1024  # digested in a thread above this (uploads)
 
 
-def _multipart_digest(request: Request) -> str:
+def _multipart_digest(fields, files_by_name) -> str:
     """Of the fields and files, not the bytes: a retry's boundary differs."""
     digest = hashlib.sha256()
-    fields, files_by_name = multipart(request)
     for name, values in sorted(fields.items()):
         digest.update(orjson.dumps([name, values]))
     for name, files in sorted(files_by_name.items()):
@@ -58,7 +57,7 @@ def _multipart_digest(request: Request) -> str:
 
 async def _digest(request: Request) -> str:
     if (request.content_type or '').startswith('multipart/form-data'):
-        return await asyncio.to_thread(_multipart_digest, request)
+        return await asyncio.to_thread(_multipart_digest, *await multipart(request))
     body = request.body
     if len(body) > LARGE_BODY:
         return (await asyncio.to_thread(hashlib.sha256, body)).hexdigest()

@@ -1,16 +1,13 @@
 """The OpenAPI 3 document of the app, generated with apispec from the marshmallow
 schemas the handlers use, so that it cannot drift from them.
 
-Each handler says what it reads and answers with `@documented(...)`: the very load
-schema instance it passes to json_body()/query() (or loads its multipart form with)
-and the dump schemas it puts in the envelope's `data`. Whether it needs a login is
-read from the login_required guard itself. The document is built from the app's
-routes; tests/test_openapi.py checks that every route is documented and that each
-handler loads exactly the schema it documents, and tests/test_openapi_fuzz.py that
-the answers match the document."""
-import functools
+Each handler says what it reads and answers with `@documented(...)` (web/contract.py):
+the load schema, which the same decorator applies to the request, and the dump
+schemas it puts in the envelope's `data`. Whether it needs a login is read from the
+login_required guard itself. The document is built from the app's routes;
+tests/e2e/test_openapi.py checks that every route is documented, and
+tests/e2e/test_openapi_fuzz.py that the answers match the document."""
 import re
-from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from apispec import APISpec
@@ -19,104 +16,20 @@ from apispec.ext.marshmallow.common import get_fields, resolve_schema_instance
 from marshmallow import Schema, fields
 from sanic import Sanic
 
-from ..entities.requests import RequestSchema
+from ..entities.inputs import RequestSchema
+from .contract import ERRORS, Doc, Nullable, documented, nullable, route_handler
 from .envelope import STATUS
+
+# Where handlers and the body limits import them from.
+__all__ = ['build_document', 'document', 'documented', 'nullable', 'route_handler']
 
 OPENAPI_VERSION = '3.0.3'
 API_VERSION = '1.0.0'
 SECURITY_SCHEME = 'session'
 NOT_OPERATIONS = {'OPTIONS'}  # CORS preflights (web/security.py), not API operations
 ROUTE_PARAM = re.compile(r'<(\w+)(:[^>]*)?>')  # Sanic's <name:type>
-
-# The failures every envelope route may answer with, by HTTP status.
-ERRORS = {
-    400: ('InvalidParam', 'invalid_param', 'A missing, mistyped or out-of-range '
-          'parameter; the message names it.'),
-    401: ('NotAuthenticated', 'not_authenticated', 'The route needs a logged-in user.'),
-    403: ('Forbidden', 'forbidden', 'Logged in, but not allowed.'),
-    404: ('NotFound', 'not_found', 'The id names nothing.'),
-    413: ('PayloadTooLarge', 'payload_too_large', 'The body (or a file) is over the limit.'),
-    429: ('TooManyRequests', 'too_many_requests', 'Rate limit hit; retry after '
-          '`Retry-After` seconds.'),
-    500: ('InternalError', 'internal_error', 'A defect. The message says nothing internal '
-          'unless DEBUG is on.'),
-    503: ('Unavailable', 'unavailable', 'The database or the cache is unreachable; the '
-          'request changed nothing.'),
-}
-REFUSALS = ('fail', 'duplicate')  # answered with HTTP 200 and `data: {}`
-
-
-@dataclass(frozen=True)
-class Doc:
-    summary: str
-    query: Schema | None = None
-    body: Schema | None = None
-    form: Schema | None = None
-    data: Mapping[str, Any] = field(default_factory=dict)
-    refusals: tuple[str, ...] = ()
-    errors: tuple[int, ...] = ()
-    either: tuple[str, str] | None = None
-    responses: Mapping[str, dict] | None = None
-    parameters: tuple[dict, ...] = ()
-    description: str = ''
-    path: str | None = None
-
-    @property
-    def loads(self) -> Schema | None:
-        return self.query or self.body or self.form
-
-
-def documented(summary: str, *, query: Schema | None = None, body: Schema | None = None,
-               form: Schema | None = None, data: Mapping[str, Any] | None = None,
-               refusals: tuple[str, ...] = (), errors: tuple[int, ...] = (),
-               either: tuple[str, str] | None = None,
-               responses: Mapping[str, dict] | None = None,
-               parameters: tuple[dict, ...] = (), description: str = '',
-               path: str | None = None):
-    """Record the handler's contract for the document.
-
-    query / body / form: the load schema instance the handler reads (query string,
-    JSON body, multipart fields beside the `files`). data: the keys of the envelope's
-    `data` on success, each a dump schema instance (a `many` one is a list), a
-    marshmallow field, `int`/`str`/`bool`, or `nullable(...)` of one of those.
-    refusals: the codes among fail/duplicate the route answers with (HTTP 200).
-    errors: HTTP statuses beyond the ones every route of its kind may answer.
-    either: two names of one id of which one must be sent (`id`/`userId`).
-    responses: raw OpenAPI responses for a route that does not answer an envelope;
-    parameters: raw OpenAPI parameters it reads besides (headers).
-    path: the path as clients see it, where a route parameter spans several
-    segments (/files/<location:path> is /files/{bucket}/{path})."""
-    assert sum(s is not None for s in (query, body, form)) <= 1, 'one load schema'
-    assert set(refusals) <= set(REFUSALS) and set(errors) <= set(ERRORS)
-    doc = Doc(summary, query, body, form, dict(data or {}), tuple(refusals),
-              tuple(errors), either, responses, tuple(parameters), description, path)
-
-    def mark(handler):
-        handler.openapi = doc
-        return handler
-    return mark
-
-
-def route_handler(route):
-    """The handler as written (Sanic wraps WebSocket handlers in a partial)."""
-    handler = route.handler
-    if isinstance(handler, functools.partial) and handler.args:
-        handler = handler.args[0]
-    return handler
-
-
-@dataclass(frozen=True)
-class _Nullable:
-    value: Any
-
-
-def nullable(value: Any) -> _Nullable:
-    """A `data` entry that may be null (e.g. the user of a logged-out session)."""
-    return _Nullable(value)
-
-
 def _field(value: Any) -> fields.Field:
-    allow_none = isinstance(value, _Nullable)
+    allow_none = isinstance(value, Nullable)
     value = value.value if allow_none else value
     if isinstance(value, fields.Field):
         return value
@@ -203,9 +116,12 @@ class _Builder:
         self.spec = APISpec(
             title='weiguan', version=API_VERSION, openapi_version=OPENAPI_VERSION,
             plugins=[self.plugin], info={'description': _INTRO})
-        self.plugin.converter.add_attribute_function(_nullable_ref)
-        self.plugin.converter.add_attribute_function(_enum_type)
-        self.plugin.converter.add_attribute_function(_ecma_pattern)
+        converter = self.plugin.converter
+        assert converter is not None  # set by APISpec's init of the plugin
+        self.converter = converter
+        converter.add_attribute_function(_nullable_ref)
+        self.converter.add_attribute_function(_enum_type)
+        self.converter.add_attribute_function(_ecma_pattern)
         self.spec.components.security_scheme(SECURITY_SCHEME, {
             'type': 'apiKey', 'in': 'cookie', 'name': self.config['SESSION_COOKIE_NAME'],
             'description': 'The session cookie set by /account/register and '
@@ -225,7 +141,7 @@ class _Builder:
 
     def data_schema(self, data: Mapping[str, Any]) -> dict:
         shape = Schema.from_dict({name: _field(value) for name, value in data.items()})
-        return self.plugin.converter.schema2jsonschema(shape())
+        return self.converter.schema2jsonschema(shape())
 
     def ok_response(self, doc: Doc) -> dict:
         success = _envelope({'type': 'string', 'enum': ['ok']}, self.data_schema(doc.data))
@@ -282,7 +198,7 @@ class _Builder:
                 for name in re.findall(r'{(\w+)}', path) if name not in described]
 
     def body_schema(self, doc: Doc) -> dict:
-        ref = self.plugin.converter.resolve_nested_schema(doc.body)
+        ref = self.converter.resolve_nested_schema(doc.body)
         if not doc.either:
             return ref
         first, second = doc.either
@@ -290,7 +206,7 @@ class _Builder:
                 'description': f'`{first}` and `{second}` name the same id: send either.'}
 
     def form_schema(self, form: Schema) -> dict:
-        schema = self.plugin.converter.schema2jsonschema(form)
+        schema = self.converter.schema2jsonschema(form)
         schema['properties']['files'] = {
             'type': 'array', 'minItems': 1, 'maxItems': self.config['UPLOAD_FILE_MAX_NUMBER'],
             'items': {'type': 'string', 'format': 'binary'},
@@ -300,7 +216,7 @@ class _Builder:
         return schema
 
     def query_parameters(self, doc: Doc) -> list[dict]:
-        parameters = self.plugin.converter.schema2parameters(doc.query, location='query')
+        parameters = self.converter.schema2parameters(doc.query, location='query')
         for parameter in parameters:
             if not parameter['required']:  # Sanic drops blank values: `a=` is no `a`
                 parameter['allowEmptyValue'] = True

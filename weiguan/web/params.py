@@ -14,9 +14,6 @@ import re
 import orjson
 from marshmallow import Schema
 from sanic import Request
-from sanic.headers import parse_content_header
-from sanic.request.form import parse_multipart_form
-from sanic.request.parameters import RequestParameters
 
 from ..entities import messages
 from ..entities.errors import InvalidParam
@@ -54,23 +51,3 @@ def json_body(request: Request, schema: Schema) -> dict:
 
 def query(request: Request, schema: Schema) -> dict:
     return schema.load({key: values[0] for key, values in request.args.items()})
-
-
-
-def multipart(request: Request):
-    """The form fields and files of a multipart body, parsed here rather than by
-    Sanic's `request.form`, which logs a traceback for a body it cannot parse and
-    reads it as empty ("send 1 to 10 files" then misled the client)."""
-    content_type, parameters = parse_content_header(
-        request.headers.get('content-type', ''))
-    if content_type != 'multipart/form-data':  # no files: the service says so
-        return RequestParameters(), RequestParameters()
-    boundary = parameters.get('boundary')
-    if not boundary:
-        raise InvalidParam(messages.MULTIPART_NO_BOUNDARY)
-    try:
-        return parse_multipart_form(request.body, str(boundary).encode('utf-8'))
-    except UnicodeError:
-        raise InvalidParam(messages.MULTIPART_NOT_UTF8) from None
-    except (ValueError, IndexError, KeyError):
-        raise InvalidParam(messages.MULTIPART_MALFORMED) from None

@@ -4,7 +4,11 @@ CORS for the configured origins.
 Security headers: the answers are JSON or stored media, never pages to frame or to
 sniff as HTML; no URL leaks to other sites through Referer; API answers (they may
 hold a user's data) are not cached unless the handler said otherwise (/files).
-HTML answers (the API docs page) keep their scripts: only the framing rule applies.
+The Swagger UI page (GET /docs, web/blueprints/docs.py) sets its own policy,
+DOCS_POLICY: scripts, styles and images from this origin only (plus the data: URIs of
+Swagger UI's icons and the blob: URLs it shows image answers with), fetches to this
+origin only (its document and try-it-out), and nothing inline. Any other HTML answer
+gets PAGE_POLICY, the framing rule alone.
 
 CORS is off unless CORS_ORIGINS lists origins: then a request from a listed origin
 gets its answer readable with credentials (the session cookie), and an OPTIONS
@@ -14,6 +18,8 @@ package: sanic-ext's CORS needs all of sanic-ext (not used here: it cannot
 read marshmallow schemas for the OpenAPI document) and sanic-cors
 targets older Sanic releases, while what is needed is a response middleware and one
 OPTIONS route per path."""
+from typing import Callable
+
 from sanic import HTTPResponse, Request, Sanic
 
 SECURITY_HEADERS = {
@@ -23,6 +29,9 @@ SECURITY_HEADERS = {
 }
 STRICT_POLICY = "default-src 'none'; frame-ancestors 'none'; sandbox"
 PAGE_POLICY = "frame-ancestors 'none'"
+DOCS_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; "
+               "img-src 'self' data: blob:; connect-src 'self'; base-uri 'none'; "
+               "form-action 'none'; frame-ancestors 'none'")
 PREFLIGHT_MAX_AGE = '600'
 ALLOWED_HEADERS = 'Content-Type, Idempotency-Key'
 EXPOSED_HEADERS = 'Retry-After'
@@ -34,12 +43,19 @@ def cors_origins(setting: str) -> frozenset[str]:
                      if origin.strip())
 
 
-def install_security(app: Sanic, config: dict) -> None:
-    """Call after every blueprint is registered: the preflight routes mirror them."""
+def install_security(app: Sanic, config: dict,
+                     also: Callable[[Request], tuple[str, str]] | None = None) -> None:
+    """Call after every blueprint is registered: the preflight routes mirror them.
+    `also(request)`: one more (name, value) header for every answer (the request
+    id), set by the same middleware."""
     origins = cors_origins(config['CORS_ORIGINS'])
 
-    async def add_headers(request: Request, response: HTTPResponse) -> None:
+    def add_headers(request: Request, response: HTTPResponse) -> None:
+        # plain, not async: Sanic then calls it without making a coroutine
         headers = response.headers
+        if also is not None:
+            name, value = also(request)
+            headers[name] = value
         headers.update(SECURITY_HEADERS)
         is_page = (response.content_type or '').startswith('text/html')
         headers.setdefault('Content-Security-Policy',

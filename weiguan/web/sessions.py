@@ -1,8 +1,8 @@
 """Server-side sessions on sanic-session 0.8.0, adapted to Sanic 25.
 
 The package's base class is kept for its middleware and SessionDict; three of its
-habits are changed here (README, Sessions): cookies are set with Sanic's current API,
-an unknown session id from a client is never adopted (a fresh one is issued), and the
+habits are changed here (docs/architecture.md, Sessions): cookies are set with
+Sanic's current API, an unknown session id from a client is never adopted (a fresh one is issued), and the
 session is written back only when it changed, or when its last-use time is due a
 refresh (at most once per SESSION_REFRESH_INTERVAL: idle expiry without a write per
 request). Storage and expiry are the SessionStore's (dependencies/sessions.py).
@@ -52,8 +52,6 @@ class StoreSessionInterface(BaseSessionInterface):
         if getattr(request.route, 'ctx', None) and getattr(request.route.ctx, 'no_session',
                                                            False):
             return None  # health checks and file downloads touch no store
-        if getattr(request.ctx, 'session', None) is not None:
-            return request.ctx.session  # opened already, before the body was read
         if getattr(request.ctx, 'session_unavailable', False):
             return None  # failed once already: its 503 is being answered
         sessions = self._sessions()
@@ -161,9 +159,14 @@ async def persist(request: Request) -> None:
     await _interface(request).write(request.ctx.session)
 
 
-async def open_session(request: Request) -> None:
-    """Open the request's session now (before its body is read: body_limits.py)."""
-    await _interface(request).open(request)
+async def still_valid(request: Request) -> bool:
+    """Whether the request's logged-in session is still alive and current, as its
+    next request would find it (for a WebSocket that outlives its handshake). A
+    stale session is deleted, as on a request."""
+    session = request.ctx.session
+    interface = _interface(request)
+    data = await interface._load(interface._sessions(), session.sid)
+    return data is not None and data.get('user_id') == session.get('user_id')
 
 
 async def ensure_store(request: Request) -> None:

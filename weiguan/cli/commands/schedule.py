@@ -65,13 +65,14 @@ class ScheduleCommand:
             return await self._stat_post(post_id)
         raise SystemExit(f'unknown task {task!r}; choose one of: {", ".join(JOBS)}')
 
-    async def _run_locked(self, job: str) -> str:
-        """One scheduled run of `job`, skipped when another scheduler holds its lock."""
+    async def _run_job(self, job: str) -> str:
+        """One scheduled run of `job`, observed by the JobRunner (span, metrics)."""
         if self.jobs is None:
             return await self._run_locked(job)
         return await self.jobs.run(job, lambda: self._run_locked(job))
 
     async def _run_locked(self, job: str) -> str:
+        """Run `job`, or skip it when another scheduler holds its lock."""
         async with self.locks.hold(job, ttl=max(self.interval * 2, 60)) as acquired:
             if not acquired:
                 log.info('%s: another scheduler is running it; skipped', job)
@@ -88,14 +89,21 @@ class ScheduleCommand:
         log.error('job %s failed: %r', event.job_id, event.exception,
                   exc_info=event.exception)
 
-    async def _serve(self, stop: asyncio.Event | None = None) -> str:
-        """Run every job on the interval until SIGINT/SIGTERM (or `stop` is set)."""
+    def _scheduler(self) -> AsyncIOScheduler:
+        """Every job on the interval, the first runs at once; failures logged."""
         scheduler = AsyncIOScheduler(timezone=timezone.utc)
         for job in JOBS:
-            scheduler.add_job(self._run_locked, 'interval', args=[job], id=job,
+            scheduler.add_job(self._run_job, 'interval', args=[job], id=job,
                               seconds=self.interval, max_instances=1, coalesce=True,
                               next_run_time=datetime.now(timezone.utc))
         scheduler.add_listener(self._on_job_error, EVENT_JOB_ERROR)
+        return scheduler
+
+    async def _serve(self, stop: asyncio.Event | None = None,
+                     scheduler: AsyncIOScheduler | None = None) -> str:
+        """Run every job on the interval until SIGINT/SIGTERM (or `stop` is set).
+        (`scheduler`: one from _scheduler() that a test watches.)"""
+        scheduler = scheduler or self._scheduler()
         stop = stop or asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

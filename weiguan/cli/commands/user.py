@@ -1,7 +1,7 @@
 from marshmallow import ValidationError
 
 from ...entities.errors import InvalidParam
-from ...entities.requests import CreateUserCommand, ResetPasswordCommand, validation_message
+from ...entities.inputs import CreateUserCommand, ResetPasswordCommand, validation_message
 
 create_command = CreateUserCommand()
 reset_command = ResetPasswordCommand()

@@ -7,7 +7,7 @@ from ..prepared import Prepared
 from ..tables import UTCDateTime
 
 
-IDS = sa.bindparam('ids', expanding=True)
+IDS: sa.BindParameter[list[int]] = sa.bindparam('ids', expanding=True)
 
 
 def param(name: str) -> sa.BindParameter:

@@ -19,6 +19,11 @@ FOLLOWERS = Prepared(sa.select(follow.c.user_id.label('id'))
                      .order_by(follow.c.id.desc()).limit(param('limit'))
                      .offset(param('offset')))
 
+FOLLOWERS_AFTER = Prepared(sa.select(follow.c.id, follow.c.user_id)
+                           .where(follow.c.following_id == param('user_id'),
+                                  follow.c.id > param('after_id'))
+                           .order_by(follow.c.id).limit(param('limit')))
+
 
 class FollowRepository(Repository):
     table = tables.user_follow
@@ -68,6 +73,14 @@ class FollowRepository(Repository):
     async def followers(self, user_id: int, limit: int, offset: int) -> list[int]:
         """Ids of the users following `user_id`, newest follow first."""
         return await self._ids(FOLLOWERS, user_id, limit, offset)
+
+    async def followers_after(self, user_id: int, after_id: int,
+                              limit: int) -> list[tuple[int, int]]:
+        """(follow id, follower id) of the follows of `user_id` after the follow
+        `after_id`, oldest first: keyset batches on user_follow(following_id, id)."""
+        rows = await self.db.fetch_all(FOLLOWERS_AFTER, user_id=user_id, after_id=after_id,
+                                       limit=limit)
+        return [(row['id'], row['user_id']) for row in rows]
 
     async def _ids(self, prepared: Prepared, user_id: int, limit: int,
                    offset: int) -> list[int]:

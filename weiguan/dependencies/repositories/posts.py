@@ -8,7 +8,7 @@ from .. import tables
 from . import counters
 from ..database import EngineStatements, retry_conflicts
 from ..prepared import Prepared
-from .base import Repository, param
+from .base import IDS, Repository, param
 
 post, post_stat, post_like = tables.post, tables.post_stat, tables.post_like
 user_follow, user_stat = tables.user_follow, tables.user_stat
@@ -54,6 +54,8 @@ TIMELINE_TOTAL = Prepared(
     .select_from(user_follow.join(user_stat,
                                   user_stat.c.user_id == user_follow.c.following_id))
     .where(user_follow.c.user_id == param('follower_id')))
+POSTS_WITH_STAT = Prepared(with_stat().where(post.c.id.in_(IDS)), nest=NEST)
+STATS_BY_IDS = Prepared(post_stat.select().where(post_stat.c.post_id.in_(IDS)))
 POST_WITH_STAT = Prepared(with_stat().where(post.c.id == param('id')), nest=NEST)
 PUBLISHED = Prepared(with_stat().where(post.c.user_id == param('user_id'))
                      .order_by(post.c.id.desc()).limit(param('limit')).offset(param('offset')),
@@ -63,6 +65,36 @@ LIKED = Prepared(with_stat(post_like.join(post, post.c.id == post_like.c.post_id
                  .order_by(post_like.c.id.desc()).limit(param('limit')).offset(param('offset')),
                  nest=NEST)
 
+AUTHOR_IDS = Prepared(sa.select(post.c.id).where(post.c.user_id == param('user_id'))
+                      .order_by(post.c.id.desc()).limit(param('limit')))
+_BETWEEN = sa.select(post.c.id).where(post.c.user_id.in_(IDS), post.c.id > param('lower'),
+                                      post.c.id < param('upper')).limit(param('limit'))
+IDS_OF = {True: Prepared(_BETWEEN.order_by(post.c.id.desc())),
+          False: Prepared(_BETWEEN.order_by(post.c.id.asc()))}
+
+
+def _rebuild() -> Prepared:
+    """A cold feed's ids and the timeline's total, in one statement, without
+    reading every followed post: each followed author's newest post id (one dive
+    into post(user_id, id) per follow), the `limit` authors with the highest; the
+    newest `limit` posts overall are theirs, none older than the `limit`-th of those
+    newest posts (each of those authors has one at least as new), so one range per
+    author above it. With fewer authors than `limit`, all of theirs."""
+    latest = (sa.select(sa.func.max(post.c.id)).where(post.c.user_id == user_follow.c.following_id)
+              .correlate(user_follow).scalar_subquery().label('latest'))
+    top = (sa.select(user_follow.c.following_id.label('author'), latest)
+           .where(user_follow.c.user_id == param('follower_id'))
+           .order_by(sa.desc('latest')).limit(param('limit')).cte('top'))
+    floor = sa.case((sa.select(sa.func.count(top.c.latest)).scalar_subquery() >= param('limit'),
+                     sa.select(sa.func.min(top.c.latest)).scalar_subquery() - 1), else_=0)
+    recent = (sa.select(post.c.id).select_from(post.join(top, post.c.user_id == top.c.author))
+              .where(post.c.id > floor).order_by(post.c.id.desc()).limit(param('limit'))
+              .subquery('recent'))
+    return Prepared(sa.select(recent.c.id, TIMELINE_TOTAL.statement.scalar_subquery()
+                              .label('total')).order_by(recent.c.id.desc()))
+
+
+REBUILD = _rebuild()
 
 class PostRepository(Repository):
     table = post
@@ -82,6 +114,24 @@ class PostRepository(Repository):
 
     async def get_with_stat(self, id: int) -> dict | None:
         return await self.db.fetch_one(POST_WITH_STAT, id=id)
+
+    async def get_many_with_stat(self, ids) -> dict[int, dict]:
+        """Posts by id with their stat rows, in one statement (a page of ids; a
+        deleted one is absent)."""
+        ids = {i for i in ids if i is not None}
+        if not ids:
+            return {}
+        return {row['id']: row for row in await self.db.fetch_all(POSTS_WITH_STAT,
+                                                                   ids=list(ids))}
+
+    async def stats_many(self, ids) -> dict[int, dict]:
+        """Only the stat rows, by post id (the cached bodies' mutable part: a post
+        without one is deleted, as its delete removes both in one transaction)."""
+        ids = {i for i in ids if i is not None}
+        if not ids:
+            return {}
+        return {row['post_id']: row for row in await self.db.fetch_all(STATS_BY_IDS,
+                                                                         ids=list(ids))}
 
     @retry_conflicts
     async def delete(self, id: int, user_id: int) -> bool:
@@ -125,6 +175,29 @@ class PostRepository(Repository):
         COUNT over the post table."""
         row = await self.db.fetch_one(TIMELINE_TOTAL, follower_id=follower_id)
         return int(row['total'])
+
+    async def author_ids(self, user_id: int, limit: int) -> list[int]:
+        """The author's newest `limit` post ids, newest first (a follow's backfill)."""
+        rows = await self.db.fetch_all(AUTHOR_IDS, user_id=user_id, limit=limit)
+        return [row['id'] for row in rows]
+
+    async def ids_of(self, user_ids, lower: int, upper: int, limit: int,
+                     newest_first: bool) -> list[int]:
+        """Post ids of these authors strictly between `lower` and `upper`: the
+        `limit` newest (newest first) or the `limit` oldest (oldest first)."""
+        user_ids = list(set(user_ids))
+        if not user_ids:
+            return []
+        rows = await self.db.fetch_all(IDS_OF[newest_first], ids=user_ids, lower=lower,
+                                       upper=upper, limit=limit)
+        return [row['id'] for row in rows]
+
+    async def recent_ids(self, follower_id: int, limit: int) -> tuple[list[int], int]:
+        """The newest `limit` post ids of the users `follower_id` follows, newest
+        first (a feed's rebuild, bounded: see _rebuild), and the timeline's total
+        read with them."""
+        rows = await self.db.fetch_all(REBUILD, follower_id=follower_id, limit=limit)
+        return [row['id'] for row in rows], int(rows[0]['total']) if rows else 0
 
     @staticmethod
     async def _one(conn, id: int) -> dict | None:

@@ -73,6 +73,14 @@ class UserRepository(Repository):
         rows = await self.db.fetch_all(PROFILES_BY_IDS, ids=list(ids))
         return {row['id']: row for row in rows}
 
+    async def stats_many(self, ids) -> dict[int, dict]:
+        """Only the stat rows, by user id (the cached profiles' mutable part)."""
+        ids = {i for i in ids if i is not None}
+        if not ids:
+            return {}
+        rows = await self.db.fetch_all(STATS_BY_IDS, ids=list(ids))
+        return {row['user_id']: row for row in rows}
+
 
 def _find_by(field: str) -> Prepared:
     """One user by a unique field: the index finds it, and the case-folded form
@@ -97,3 +105,4 @@ PROFILES = (sa.select(*[c for c in tables.user.c if c.name != 'password'],
 PROFILES_BY_IDS = Prepared(PROFILES.where(tables.user.c.id.in_(IDS)),
                            nest=('stat_', 'avatar__'))
 
+STATS_BY_IDS = Prepared(tables.user_stat.select().where(tables.user_stat.c.user_id.in_(IDS)))

@@ -4,6 +4,7 @@ app shows them to everyone who may see the post or the user."""
 import os
 from email.utils import formatdate
 
+from dependency_injector.wiring import Provide
 from sanic import Blueprint, HTTPResponse, Request
 from sanic.compat import stat_async
 from sanic.exceptions import HeaderNotFound
@@ -11,14 +12,16 @@ from sanic.handlers import ContentRangeHandler
 from sanic.response import file, file_stream
 from sanic.response.convenience import validate_file
 
-from ...entities import requests
-from ...services.storage import Download
+from ...container import Container
+from ...entities import inputs
+from ...services.storage import Download, StorageService
 from ..openapi import documented
-from ..params import query
 
 files = Blueprint('files', url_prefix='/files')
+# Its service, set by container.wire() at start (web/app.py).
+storage: StorageService = Provide[Container.storage_service]
 
-process_query = requests.ProcessQuery()
+process_query = inputs.ProcessQuery()
 STREAM_FROM = 1024 * 1024  # larger files are streamed, not read into memory
 CHUNK_SIZE = 256 * 1024
 IMMUTABLE = 'public, max-age=31536000, immutable'  # names are never reused
@@ -43,10 +46,8 @@ DOWNLOAD_PARAMETERS = [
 @documented('The bytes of a file (its `url`), or a thumbnail of an image.',
             query=process_query, errors=(404,), responses=DOWNLOAD_RESPONSES,
             parameters=DOWNLOAD_PARAMETERS, path='/files/{bucket}/{path}')
-async def download(request: Request, location: str):
-    data = query(request, process_query)
-    found = await request.app.ctx.services.storage_service.download(location,
-                                                                    data['process'])
+async def download(request: Request, location: str, data: dict):
+    found = await storage.download(location, data['process'])
     return await send(request, found)
 
 

@@ -1,9 +1,15 @@
+from dependency_injector.wiring import Provide
 from sanic import Blueprint, Request
+
+from ...container import Container
+from ...services.health import HealthService
 
 from ..envelope import ok
 from ..openapi import documented
 
 ops = Blueprint('ops')
+# Its service, set by container.wire() at start (web/app.py).
+health_checks: HealthService = Provide[Container.health_service]
 
 
 @ops.get('/health', ctx_no_session=True)
@@ -19,4 +25,4 @@ async def health(request: Request):
             data={'database': bool, 'cache': bool})
 async def ready(request: Request):
     """Answers ok only when the database and the cache both answer."""
-    return ok(**await request.app.ctx.services.health_service.check())
+    return ok(**await health_checks.check())

@@ -1,43 +1,40 @@
+from dependency_injector.wiring import Provide
 from sanic import Blueprint, Request
 
-from ...entities import requests
+from ...container import Container
+from ...entities import inputs
 from ...entities.views import file_view, files_view
-from ...services.storage import Upload
+from ...services.storage import StorageService, Upload
 from ..envelope import ok
 from ..guards import login_required
 from ..idempotency import idempotent
 from ..openapi import documented
-from ..params import multipart, query
 
 storage = Blueprint('storage', url_prefix='/storage')
+# Its service, set by container.wire() at start (web/app.py).
+storage_service: StorageService = Provide[Container.storage_service]
 
-upload_form = requests.UploadForm()
-file_id_query = requests.FileIdQuery()
-
-
-def _service(request: Request):
-    return request.app.ctx.services.storage_service
+upload_form = inputs.UploadForm()
+file_id_query = inputs.FileIdQuery()
 
 
 @storage.post('/upload', ctx_large_body=True)  # REQUEST_MAX_SIZE: web/body_limits.py
-@documented('Upload 1 to UPLOAD_FILE_MAX_NUMBER files.', form=upload_form,
-            data={'files': files_view}, errors=(413, 429))
 @login_required
 @idempotent
-async def upload(request: Request):
+@documented('Upload 1 to UPLOAD_FILE_MAX_NUMBER files.', form=upload_form,
+            data={'files': files_view}, errors=(413, 429))
+async def upload(request: Request, data: dict, files):
     """Multipart: fields region, bucket, path; the files under the name `files`. The
-    body's size was bounded by REQUEST_MAX_SIZE before it was read (413)."""
-    fields, files = multipart(request)
-    form = upload_form.load({key: values[0] for key, values in fields.items()})
+    body's size was bounded by REQUEST_MAX_SIZE before it was read (413); it is
+    read as it arrives (web/multipart.py), by the declaration."""
     uploads = [Upload(name=file.name, type=file.type, body=file.body)
                for file in files.getlist('files', [])]
-    stored = await _service(request).upload(request.ctx.user_id, uploads, **form)
+    stored = await storage_service.upload(request.ctx.user_id, uploads, **data)
     return ok(files=files_view.dump(stored))
 
 
 @storage.get('/file/info')
-@documented('A file.', query=file_id_query, data={'file': file_view}, errors=(404,))
 @login_required
-async def file_info(request: Request):
-    data = query(request, file_id_query)
-    return ok(file=file_view.dump(await _service(request).info(data['id'])))
+@documented('A file.', query=file_id_query, data={'file': file_view}, errors=(404,))
+async def file_info(request: Request, data: dict):
+    return ok(file=file_view.dump(await storage_service.info(data['id'])))

@@ -1,0 +1,42 @@
+"""Fixtures of the end-to-end tests: a real server on a free port, HTTP clients."""
+import httpx
+import pytest
+
+from weiguan.web import app as web_app
+
+from tests.support.servers import broken_blueprint, start_server, stop_server, test_config
+
+@pytest.fixture
+async def server(config, container):
+    handle, running = await start_server(config, container)
+    yield running
+    await stop_server(handle)
+
+
+@pytest.fixture
+async def make_client(server):
+    """make_client() -> a new HTTP client (own cookie jar) on the running server."""
+    clients = []
+
+    def make() -> httpx.AsyncClient:
+        client = httpx.AsyncClient(base_url=server.url, timeout=30)
+        clients.append(client)
+        return client
+    yield make
+    for client in clients:
+        await client.aclose()
+
+
+@pytest.fixture
+async def client(make_client) -> httpx.AsyncClient:
+    return make_client()
+
+
+@pytest.fixture
+async def broken_server(request, tmp_path, monkeypatch):
+    """A server with one extra route, /broken, whose handler raises an error naming
+    SQL and a secret; DEBUG comes from the (indirect) param."""
+    monkeypatch.setattr(web_app, 'BLUEPRINTS', web_app.BLUEPRINTS + (broken_blueprint(),))
+    handle, server = await start_server(test_config(tmp_path, DEBUG=request.param))
+    yield server
+    await stop_server(handle)

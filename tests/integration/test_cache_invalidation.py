@@ -1,0 +1,164 @@
+"""The cached repositories (weiguan/dependencies/cached_repositories.py and
+cached_social.py) stay exact: what a write changed is seen by the next read of every
+process, at once (no message to wait for), and a reader that read the database before
+a change cannot put the old row back. Each test has two "processes": two sets of the
+decorators over the same database and the same shared cache (on the Redis pass each
+with its own Redis client), each with its own per-process post bodies."""
+from types import SimpleNamespace
+
+import pytest
+import sqlalchemy as sa
+
+from weiguan.dependencies import tables
+from weiguan.dependencies.cached_repositories import (CachedFileRepository,
+                                                      CachedPostRepository,
+                                                      CachedUserRepository)
+from weiguan.dependencies.cached_social import (CachedFollowRepository, CachedLikeRepository,
+                                                CachedStatRepository)
+from weiguan.dependencies.caches import LocalRows, RedisCache, encode, profile_key
+from weiguan.dependencies.kv import create_redis
+
+from tests.support import provided
+from tests.support.servers import REDIS_URI
+
+IMAGE = {'name': 'a.jpg', 'size': 10, 'type': 'image/jpeg', 'width': 1, 'height': 1,
+         'duration': 0}
+
+
+def _process(sql, cache) -> SimpleNamespace:
+    return SimpleNamespace(
+        users=CachedUserRepository(sql.users, cache), files=CachedFileRepository(sql.files, cache),
+        posts=CachedPostRepository(sql.posts, LocalRows(100), cache),
+        likes=CachedLikeRepository(sql.likes, cache),
+        follows=CachedFollowRepository(sql.follows, cache),
+        stats=CachedStatRepository(sql.stats, cache))
+
+
+@pytest.fixture
+async def processes(container):
+    names = ('users', 'files', 'posts', 'likes', 'follows', 'stats')
+    sql = SimpleNamespace(**dict(zip(names, await provided(
+        container, *(f'sql_{name}' for name in names)))))
+    [cache] = await provided(container, 'cache')
+    client = None
+    other = cache
+    if REDIS_URI:
+        assert isinstance(cache, RedisCache)  # no skipping on the Redis pass
+        client = create_redis(REDIS_URI)
+        other = RedisCache(client, cache.ttl, 100)
+    yield _process(sql, cache), _process(sql, other), sql
+    if client is not None:
+        await client.aclose()
+
+
+async def _profile(process, user_id: int) -> dict | None:
+    return (await process.users.get_many_with_stats([user_id])).get(user_id)
+
+
+async def test_a_profile_change_is_seen_by_the_other_process_at_once(processes):
+    a, b, _ = processes
+    alice = await a.users.create('alice', 'hash')
+    assert (await _profile(b, alice['id']))['intro'] == ''  # b's cache warm
+    assert (await _profile(b, alice['id']))['intro'] == ''
+    await a.users.update(alice['id'], intro='changed', username='alice2')
+    seen = await _profile(b, alice['id'])
+    assert (seen['intro'], seen['username']) == ('changed', 'alice2')
+
+
+async def test_a_reader_of_the_old_row_cannot_fill_it_in_after_a_change(processes):
+    a, b, sql = processes
+    alice = await a.users.create('alice', 'hash')
+    [seen] = await b.users.cache.get_many([profile_key(alice['id'])])
+    old = (await sql.users.get_many_with_stats([alice['id']]))[alice['id']]
+    await a.users.update(alice['id'], intro='new')  # answers between b's read and fill
+    old.pop('stat')
+    await b.users.cache.fill({profile_key(alice['id']): (seen, encode(old))})
+    assert (await _profile(b, alice['id']))['intro'] == 'new'
+    assert (await _profile(a, alice['id']))['intro'] == 'new'
+
+
+async def test_likes_follows_and_posts_count_at_once_in_the_other_process(processes):
+    a, b, _ = processes
+    alice, bob = [(await a.users.create(name, 'hash'))['id'] for name in ('alice', 'bob')]
+    post = await a.posts.create(alice, 'text', 'hi', [], None)
+    for _ in range(3):  # warm: the first read writes the epoch, the second fills
+        assert (await b.posts.get_with_stat(post['id']))['stat']['like_count'] == 0
+        assert (await _profile(b, bob))['stat']['like_count'] == 0
+        assert (await _profile(b, alice))['stat']['post_count'] == 1
+    await a.likes.like(bob, post['id'])
+    await a.follows.follow(bob, alice)
+    await a.posts.create(alice, 'text', 'again', [], None)
+    assert (await b.posts.get_with_stat(post['id']))['stat']['like_count'] == 1
+    assert (await _profile(b, bob))['stat']['like_count'] == 1
+    assert (await _profile(b, bob))['stat']['following_count'] == 1
+    assert (await _profile(b, alice))['stat']['follower_count'] == 1
+    assert (await _profile(b, alice))['stat']['post_count'] == 2
+    await a.likes.unlike(bob, post['id'])
+    await a.follows.unfollow(bob, alice)
+    assert (await b.posts.get_with_stat(post['id']))['stat']['like_count'] == 0
+    assert (await _profile(b, bob))['stat']['like_count'] == 0
+    assert (await _profile(b, alice))['stat']['follower_count'] == 0
+
+
+async def test_a_deleted_post_is_gone_everywhere_with_its_likers_counts(processes):
+    a, b, _ = processes
+    alice, bob = [(await a.users.create(name, 'hash'))['id'] for name in ('alice', 'bob')]
+    post = await a.posts.create(alice, 'text', 'hi', [], None)
+    await a.likes.like(bob, post['id'])
+    for _ in range(3):
+        assert (await b.posts.get_with_stat(post['id']))['text'] == 'hi'
+        assert (await _profile(b, bob))['stat']['like_count'] == 1
+    assert await a.posts.delete(post['id'], alice) is True
+    assert await b.posts.get_with_stat(post['id']) is None  # b still holds the body
+    assert await a.posts.get_with_stat(post['id']) is None
+    assert (await _profile(b, bob))['stat']['like_count'] == 0  # uncounted by the delete
+    assert (await _profile(b, alice))['stat']['post_count'] == 0
+
+
+async def test_a_deleted_file_is_gone_everywhere_and_from_its_owners_avatar(processes):
+    a, b, _ = processes
+    alice = (await a.users.create('alice', 'hash'))['id']
+    [avatar, image] = await a.files.create_many([
+        {'user_id': alice, 'region': 'local', 'bucket': 'default', 'path': path,
+         'meta': IMAGE} for path in ('avatar.jpg', 'image.jpg')])
+    await a.users.update(alice, avatar_id=avatar['id'])
+    for _ in range(3):
+        assert set(await b.files.get_many([avatar['id'], image['id']])) == {
+            avatar['id'], image['id']}
+        assert (await _profile(b, alice))['avatar']['id'] == avatar['id']
+    await a.files.delete(avatar['id'])
+    assert set(await b.files.get_many([avatar['id'], image['id']])) == {image['id']}
+    assert await b.files.get(avatar['id']) is None
+    assert (await _profile(b, alice))['avatar'] is None
+
+
+async def test_a_reconcile_that_repairs_voids_every_cached_stat(processes, container):
+    a, b, _ = processes
+    alice = (await a.users.create('alice', 'hash'))['id']
+    [database] = await provided(container, 'database')
+    async with database.transaction() as conn:  # drift, behind the repositories' back
+        await conn.execute(sa.update(tables.user_stat)
+                           .where(tables.user_stat.c.user_id == alice).values(post_count=5))
+    for _ in range(3):
+        assert (await _profile(b, alice))['stat']['post_count'] == 5
+    async with database.transaction() as conn:  # cached: not seen until a reconcile
+        await conn.execute(sa.update(tables.user_stat)
+                           .where(tables.user_stat.c.user_id == alice).values(post_count=7))
+    assert (await _profile(b, alice))['stat']['post_count'] == 5
+    assert await a.stats.reconcile_users(alice, alice) == 1
+    assert (await _profile(b, alice))['stat']['post_count'] == 0
+
+
+async def test_a_page_of_posts_by_id_counts_likes_and_leaves_the_deleted_out(processes):
+    a, b, sql = processes
+    alice, bob = [(await a.users.create(name, 'hash'))['id'] for name in ('alice', 'bob')]
+    ids = [(await a.posts.create(alice, 'text', f'p{n}', [], None))['id'] for n in range(3)]
+    for _ in range(3):  # b's bodies and stats warm
+        page = await b.posts.get_many_with_stat(ids)
+        assert [page[i]['text'] for i in ids] == ['p0', 'p1', 'p2']
+    await a.likes.like(bob, ids[1])
+    await a.posts.delete(ids[2], alice)
+    page = await b.posts.get_many_with_stat([*ids, ids[2] + 1000])
+    assert list(page) == ids[:2]
+    assert [page[i]['stat']['like_count'] for i in ids[:2]] == [0, 1]
+    assert await sql.posts.get_many_with_stat(ids) == page  # the same rows as SQL's

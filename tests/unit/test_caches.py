@@ -1,0 +1,73 @@
+"""The in-process caches (weiguan/dependencies/caches.py): bounded, expiring on an
+injected clock, and filled only over what the reader saw."""
+from datetime import datetime, timezone
+
+from weiguan.dependencies.caches import (DecodedEntries, LocalRows, MemoryCache, decode,
+                                         encode, new_marker, stat_entry, stat_of)
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_a_fill_lands_only_over_what_its_reader_saw():
+    cache = MemoryCache(max_entries=10, ttl=60)
+    [seen] = await cache.get_many(['k'])
+    marker = new_marker()
+    await cache.put({'k': marker})  # a change answered after the reader's miss
+    await cache.fill({'k': (seen, encode({'intro': 'old'}))})
+    assert await cache.get_many(['k']) == [marker]
+    await cache.fill({'k': (marker, encode({'intro': 'new'}))})  # read after the change
+    assert decode((await cache.get_many(['k']))[0]) == {'intro': 'new'}
+
+
+async def test_entries_expire_and_the_least_recently_used_go_first():
+    clock = Clock()
+    cache = MemoryCache(max_entries=2, ttl=60, clock=clock)
+    await cache.put({'a': '=1', 'b': '=2'})
+    assert await cache.get_many(['a']) == ['=1']  # a is now the most recent
+    await cache.put({'c': '=3'})
+    assert await cache.get_many(['a', 'b', 'c']) == ['=1', None, '=3']
+    clock.now += 60
+    assert await cache.get_many(['a', 'c']) == [None, None]
+
+
+def test_local_rows_are_bounded():
+    rows = LocalRows(max_entries=2)
+    for i in range(3):
+        rows.put(i, {'id': i})
+    assert [rows.get(i) for i in range(3)] == [None, {'id': 1}, {'id': 2}]
+    rows.discard(1)
+    assert rows.get(1) is None
+
+
+def test_rows_come_back_with_their_times_and_json():
+    at = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=timezone.utc)
+    row = {'id': 1, 'created_at': at, 'meta': {'name': 'a_at', 'x_at': 'not a time'},
+           'avatar': {'id': 2, 'updated_at': at, 'meta': {'seen_at': 'text'}}, 'avatar_id': 2}
+    assert decode(encode(row)) == row
+    assert decode(new_marker()) is None and decode(None) is None
+
+
+def test_a_stat_row_is_valid_only_under_the_epoch_it_was_read_in():
+    entry = stat_entry({'post_count': 3}, '~epoch1')
+    assert stat_of(decode(entry), '~epoch1') == {'post_count': 3}
+    assert stat_of(decode(entry), '~epoch2') is None
+    assert stat_of(decode(entry), None) is None  # no epoch (flushed, evicted): nothing trusted
+
+
+def test_decoded_entries_are_copies_and_bounded():
+    decoded = DecodedEntries(max_entries=2)
+    entry = encode({'id': 1, 'created_at': '2026-12-02T06:00:00+00:00', 'stat': {'n': 1}})
+    first = decoded(entry)
+    first['id'] = 99  # a caller changing its row changes nobody else's
+    again = decoded(entry)
+    assert again['id'] == 1 and again['created_at'].year == 2026
+    assert decoded(new_marker()) is None and decoded(None) is None
+    for n in range(3):
+        decoded(encode({'id': n}))
+    assert len(decoded._rows) == 2  # least recently used dropped

@@ -1,0 +1,143 @@
+"""FeedService on the fakes with the in-process feeds and jobs: what a reader sees
+while the fan-out is late, after it ran, for big authors, at the end of the window,
+after a long absence, and when many readers come cold at once."""
+import asyncio
+
+from tests.support.fakes_social import make_social
+from tests.support.feeds import HeldJobs
+from weiguan.entities.enums import PostType
+
+TOP = 2 ** 62
+
+
+async def _users(social, *names):
+    return [(await social.users.create(name, 'hash'))['id'] for name in names]
+
+
+async def _publish(social, author, times=1):
+    return [(await social.post_service.publish(author, PostType.TEXT, f'p{i}'))['id']
+            for i in range(times)]
+
+
+async def _page(social, reader, limit=20, **cursor):
+    posts, total = await social.post_service.timeline(reader, limit, **cursor)
+    return [p['id'] for p in posts], total
+
+
+async def _feed(social, reader):
+    return (await social.feed_store.read(reader, 0, TOP, 1000, True, 3600)).ids
+
+
+async def test_a_post_shows_before_its_fan_out_runs_and_from_the_feed_after():
+    social = make_social(jobs=HeldJobs())
+    alice, bob = await _users(social, 'alice', 'bob')
+    await social.user_service.follow(alice, bob)
+    assert await _page(social, alice) == ([], 0)  # builds alice's feed
+    [post] = await _publish(social, bob)
+    assert await _feed(social, alice) == []
+    assert await _page(social, alice) == ([post], 1)  # merged from the pending posts
+    await social.jobs.drain()
+    assert await _feed(social, alice) == [post]
+    assert await _page(social, alice) == ([post], 1)
+
+
+async def test_a_deleted_post_leaves_every_page_at_once_and_the_feeds_by_a_job():
+    social = make_social(jobs=HeldJobs())
+    alice, bob = await _users(social, 'alice', 'bob')
+    await social.user_service.follow(alice, bob)
+    await _page(social, alice)
+    first, second = await _publish(social, bob, 2)
+    await social.jobs.drain()
+    await social.post_service.delete(bob, second)
+    assert await _page(social, alice) == ([first], 1)
+    assert await _feed(social, alice) == [second, first]
+    await social.jobs.drain()
+    assert await _feed(social, alice) == [first]
+
+
+async def test_big_authors_are_not_fanned_out_but_merged_at_read():
+    social = make_social(fanout_max_followers=1)
+    star, alice, bob = await _users(social, 'star', 'alice', 'bob')
+    for reader in (alice, bob):
+        await social.user_service.follow(reader, star)
+        await _page(social, reader)
+    posts = await _publish(social, star, 3)
+    await social.jobs.drain()
+    assert await _feed(social, alice) == []
+    assert social.feed_store.big_authors == {star}
+    assert await _page(social, alice, limit=2) == (posts[:0:-1], 3)
+    assert await _page(social, bob, limit=2, before_id=posts[1]) == ([posts[0]], 3)
+    assert await _page(social, bob, limit=1, after_id=posts[0]) == ([posts[1]], 3)
+    await social.user_service.unfollow(bob, star)
+    assert await _page(social, bob) == ([], 0)
+
+
+async def test_the_fan_out_walks_the_followers_in_batches():
+    social = make_social(batch_size=2)
+    author, *readers = await _users(social, 'author', 'a', 'b', 'c', 'd', 'e')
+    for reader in readers:
+        await social.user_service.follow(reader, author)
+        await _page(social, reader)
+    [post] = await _publish(social, author)
+    await social.jobs.drain()
+    assert [await _feed(social, r) for r in readers] == [[post]] * 5
+    assert social.feed_store.pending == {}
+
+
+async def test_the_timeline_ends_at_the_feed_window():
+    social = make_social(max_items=3)
+    alice, bob = await _users(social, 'alice', 'bob')
+    await social.user_service.follow(alice, bob)
+    posts = await _publish(social, bob, 5)
+    assert await _page(social, alice) == (posts[:1:-1], 5)  # rebuilt: the newest 3
+    assert await _page(social, alice, before_id=posts[2]) == ([], 5)
+    [newest] = await _publish(social, bob)
+    await social.jobs.drain()
+    assert await _page(social, alice) == ([newest, posts[4], posts[3]], 6)
+
+
+async def test_a_page_short_of_visible_posts_reads_on():
+    social = make_social(jobs=HeldJobs())
+    alice, bob, carol = await _users(social, 'alice', 'bob', 'carol')
+    for author in (bob, carol):
+        await social.user_service.follow(alice, author)
+    await _page(social, alice)
+    kept = await _publish(social, carol, 3)
+    gone = await _publish(social, bob, 12)
+    await social.jobs.drain()
+    for post in gone:  # the clean jobs are held: the feed still has them all
+        await social.post_service.delete(bob, post)
+    assert len(await _feed(social, alice)) == 15
+    assert await _page(social, alice, limit=2) == (kept[:0:-1], 3)
+    assert await _page(social, alice, limit=5) == (kept[::-1], 3)
+
+
+async def test_an_inactive_reader_gets_no_fan_out_and_a_rebuilt_feed():
+    social = make_social(active_days=1)
+    alice, bob = await _users(social, 'alice', 'bob')
+    await social.user_service.follow(alice, bob)
+    assert await _page(social, alice) == ([], 0)
+    social.clock.advance(86400 + 1)
+    [post] = await _publish(social, bob)
+    await social.jobs.drain()
+    assert await _feed(social, alice) is None
+    assert await _page(social, alice) == ([post], 1)
+    assert await _feed(social, alice) == [post]
+
+
+async def test_concurrent_first_reads_rebuild_the_feed_once():
+    social = make_social()
+    alice, bob = await _users(social, 'alice', 'bob')
+    await social.user_service.follow(alice, bob)
+    posts = await _publish(social, bob, 3)
+    await social.jobs.drain()
+    finish, finished = social.feed_store.finish, []
+
+    async def counted(*args):
+        await asyncio.sleep(0)  # the other reads come while this one writes
+        finished.append(await finish(*args))
+        return finished[-1]
+    social.feed_store.finish = counted
+    pages = await asyncio.gather(*(_page(social, alice) for _ in range(5)))
+    assert pages == [(posts[::-1], 3)] * 5
+    assert finished == [True]

@@ -1,0 +1,216 @@
+"""The stores behind the cached repositories (cached_repositories.py): Redis when
+configured, shared by every server process; a bounded LRU in the process on the
+embedded default (one process, so its writes are seen at once). Plus the bounded
+per-process LRU of immutable rows (post bodies), which needs no invalidation message:
+see docs/architecture.md, "Cached views".
+
+An entry is a string: a value (`=` + JSON), or a marker (`~` + a random token) that a
+change wrote after its commit. A reader that missed fills with `fill`, which writes
+only if the key still holds what that reader saw (nothing, or the same marker): a
+fill that read the database before a change committed cannot overwrite the change's
+marker, so no stale value ever lands after a change answered."""
+import logging
+import secrets
+import time
+from datetime import datetime
+from typing import Any, Callable
+
+import cachetools
+import orjson
+import redis.asyncio as aioredis
+from redis import exceptions as redis_errors
+
+from ..entities.errors import Unavailable
+from .kv import redis_error_kind
+
+log = logging.getLogger(__name__)
+
+VALUE, MARKER = '=', '~'
+# SET the value only if the key holds exactly ARGV[1] ('' for no key at all).
+_FILL = ("local seen = redis.call('get', KEYS[1]) or '' "
+         "if seen == ARGV[1] then redis.call('set', KEYS[1], ARGV[2], 'EX', ARGV[3]) "
+         "return 1 end return 0")
+
+
+def encode(row: dict) -> str:
+    return VALUE + orjson.dumps(row, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def decode(entry: str | None) -> dict | None:
+    """The row an entry holds (None for a missing key or a marker). Datetimes come
+    back as aware datetimes: every `*_at` field, nested rows' too."""
+    return _parse(entry) if entry and entry[0] == VALUE else None
+
+
+def _parse(entry: str) -> dict:
+    return _revive(orjson.loads(entry[1:]))
+
+
+def _revive(row: dict) -> dict:
+    for key, value in row.items():
+        if isinstance(value, str) and key.endswith('_at'):
+            row[key] = datetime.fromisoformat(value)
+        elif isinstance(value, dict) and key != 'meta':
+            _revive(value)
+    return row
+
+
+def new_marker() -> str:
+    return MARKER + secrets.token_hex(8)
+
+
+class DecodedEntries:
+    """decode(), memoized by the entry's text, for at most `max_entries` texts (least
+    recently used dropped first). A row's entry stays the same text from read to
+    read until the row changes, and parsing the entries of a timeline page (its
+    authors, files and stats) was an eighth of its CPU (bench/http_bench.py
+    --profile). Each call returns a copy of the top level, which callers may change;
+    nested rows (an avatar, a file's meta) are shared and never changed in place."""
+
+    def __init__(self, max_entries: int):
+        self._rows: cachetools.LRUCache = cachetools.LRUCache(max_entries)
+
+    def __call__(self, entry: str | None) -> dict | None:
+        if not entry or entry[0] != VALUE:
+            return None
+        row = self._rows.get(entry)
+        if row is None:
+            row = self._rows[entry] = _parse(entry)
+        return dict(row)
+
+
+class RedisCache:
+    """Entries in Redis with a TTL (the TTL bounds the life of an entry whose
+    marker could not be written because Redis was unreachable)."""
+
+    def __init__(self, client: aioredis.Redis, ttl: int, max_entries: int,
+                 count_error: Callable[[str], None] | None = None):
+        self.client = client
+        self.ttl = ttl
+        self.decode = DecodedEntries(max_entries)
+        self.count_error = count_error
+
+    def _unavailable(self, error: Exception) -> Unavailable:
+        log.warning('redis unavailable (cache): %s', error)
+        if self.count_error is not None:
+            self.count_error(redis_error_kind(error))
+        return Unavailable()
+
+    async def get_many(self, keys: list[str]) -> list[str | None]:
+        try:
+            return await self.client.mget(keys)  # type: ignore[return-value]  # decoded
+        except (redis_errors.ConnectionError, redis_errors.TimeoutError, OSError) as error:
+            raise self._unavailable(error) from error
+
+    async def put(self, entries: dict[str, str]) -> None:
+        """Unconditional writes (markers after a change, rows just created)."""
+        try:
+            async with self.client.pipeline(transaction=False) as pipe:
+                for key, entry in entries.items():
+                    pipe.set(key, entry, ex=self.ttl)
+                await pipe.execute()
+        except (redis_errors.ConnectionError, redis_errors.TimeoutError, OSError) as error:
+            raise self._unavailable(error) from error
+
+    async def fill(self, entries: dict[str, tuple[str | None, str]]) -> None:
+        """key -> (the entry seen, the new entry): each written only if the key still
+        holds what was seen. Best effort: a reader's answer does not need it."""
+        try:
+            async with self.client.pipeline(transaction=False) as pipe:
+                for key, (seen, entry) in entries.items():
+                    pipe.eval(_FILL, 1, key, seen or '', entry, self.ttl)
+                await pipe.execute()
+        except (redis_errors.RedisError, OSError) as error:
+            log.warning('cache fill failed: %s', error)
+
+
+class MemoryCache:
+    """The same in the process: at most `max_entries` entries, least recently used
+    evicted first, each for `ttl` seconds."""
+
+    def __init__(self, max_entries: int, ttl: int, clock: Callable[[], float] = time.monotonic):
+        self._entries: cachetools.LRUCache = cachetools.LRUCache(max_entries)
+        self.ttl = ttl
+        self._clock = clock
+        self.decode = DecodedEntries(max_entries)
+
+    def _get(self, key: str) -> str | None:
+        held = self._entries.get(key)
+        if held is None:
+            return None
+        if held[1] <= self._clock():
+            self._entries.pop(key, None)
+            return None
+        return held[0]
+
+    async def get_many(self, keys: list[str]) -> list[str | None]:
+        return [self._get(key) for key in keys]
+
+    async def put(self, entries: dict[str, str]) -> None:
+        expires = self._clock() + self.ttl
+        for key, entry in entries.items():
+            self._entries[key] = (entry, expires)
+
+    async def fill(self, entries: dict[str, tuple[str | None, str]]) -> None:
+        expires = self._clock() + self.ttl
+        for key, (seen, entry) in entries.items():
+            if self._get(key) == seen:
+                self._entries[key] = (entry, expires)
+
+
+class LocalRows:
+    """Immutable rows by id in this process (post bodies): at most `max_entries`,
+    least recently used evicted first. Holds no deleted state: the reader checks
+    the mutable part (the stat row) in the database on every read."""
+
+    def __init__(self, max_entries: int):
+        self._rows: cachetools.LRUCache = cachetools.LRUCache(max_entries)
+
+    def get(self, id: int) -> dict | None:
+        return self._rows.get(id)
+
+    def put(self, id: int, row: dict[str, Any]) -> None:
+        self._rows[id] = row
+
+    def discard(self, id: int) -> None:
+        self._rows.pop(id, None)
+
+
+# The keys. One entry per row; several rows are read in one MGET (on Redis Cluster
+# that becomes one GET per slot, redis-py's mget_nonatomic: the keys need no tag).
+EPOCH = 'cache:stats:epoch'
+
+
+def profile_key(user_id: int) -> str:
+    return f'cache:profile:{user_id}'
+
+
+def file_key(file_id: int) -> str:
+    return f'cache:file:{file_id}'
+
+
+def user_stat_key(user_id: int) -> str:
+    return f'cache:user_stat:{user_id}'
+
+
+def post_stat_key(post_id: int) -> str:
+    return f'cache:post_stat:{post_id}'
+
+
+# Stat rows carry the epoch they were read under: a change that cannot name every
+# row it changes (a post's delete uncounts its likers; a reconcile repairs ranges)
+# writes a new epoch, and every stat entry of an older one is a miss. A missing
+# epoch (never written, flushed, evicted) trusts no entry: the reader writes one.
+TAG = '_epoch'
+
+
+def stat_of(row: dict | None, epoch: str | None) -> dict | None:
+    """The stat row of a decoded entry (changed: its tag taken out), if it was read
+    under `epoch`."""
+    if row is None or epoch is None or row.pop(TAG, None) != epoch:
+        return None
+    return row
+
+
+def stat_entry(row: dict, epoch: str) -> str:
+    return encode({**row, TAG: epoch})
