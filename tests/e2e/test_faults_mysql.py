@@ -43,11 +43,11 @@ USERS = 5
 MYSQL_TIMEOUT = 2       # the server's deadline on one database block (WG_MYSQL_TIMEOUT)
 OUTAGE_AT = 1.0         # seconds into the run
 OUTAGE = 3.0            # seconds without the database
-# Seconds of partition: 2.5 x MYSQL_TIMEOUT, so that every user starts a request inside it
-# that dies inside it, even one whose request at the cut was held MYSQL_TIMEOUT by a
-# best-effort step (a notice) and then answered ok. At 2 x, that user's next request could
+# Seconds of partition: MYSQL_TIMEOUT x 2.25, so that every user starts a request inside
+# it that dies inside it, even one whose request at the cut was held MYSQL_TIMEOUT by a
+# best-effort step (a notice) and then answered ok. At x 2, that user's next request could
 # outlive the partition and succeed, and the outage went unfelt by one user.
-PARTITION = 5.0
+PARTITION = 4.5
 AFTER = 4.0             # seconds of load after the restore
 RECOVERY_BOUND = 5.0    # the server must serve again this soon after the restore
 ANSWERED = {(200, 'ok'), (200, 'duplicate'), (200, 'fail'), (503, 'unavailable')}

@@ -166,10 +166,13 @@ async def seed_followers(container, count: int) -> tuple[int, list[int]]:
 @requires_redis
 async def test_a_worker_killed_mid_fan_out_leaves_every_feed_with_the_post(tmp_path):
     """The product's own job: a post of an author with 3,000 active followers, fanned
-    out in batches of 5 by `worker run`; the worker is SIGKILLed when some feeds have
-    the post and others not; a second worker takes the job over, and every feed ends
-    up with the post (and the post is no longer pending)."""
-    config = make_config(tmp_path, JOB_REDELIVERY_TIMEOUT=1, FANOUT_BATCH_SIZE=5)
+    out one follower per batch by `worker run` (3,000 round trips: seconds of work, so
+    the poll every 50 ms sees it half done; batches of 5 once finished before the poll
+    came back); the worker is SIGKILLed when some feeds have the post and others not;
+    a second worker takes the job over, and every feed ends up with the post (and the
+    post is no longer pending). It also caught SAQ's sweep losing a job it swept while
+    the worker was starting it (redis_jobs.SettledSweepQueue)."""
+    config = make_config(tmp_path, JOB_REDELIVERY_TIMEOUT=1, FANOUT_BATCH_SIZE=1)
     container = build_container(config)
     await container.init_resources()
     first = second = None

@@ -23,7 +23,7 @@ from typing import Any
 
 from redis import asyncio as aioredis
 from redis import exceptions as redis_errors
-from saq.job import Job
+from saq.job import Job, Status
 from saq.queue.redis import PubSubMultiplexer, RedisQueue
 from saq.types import PartialTimersDict
 from saq.worker import Worker
@@ -72,6 +72,65 @@ class PrefixedQueue(RedisQueue):
         return job_id[len(self._job_prefix):]
 
 
+# SAQ's sweep script (saq/queue/redis.py): under the sweep lock, every active id
+# with its record.
+SWEEP_SCRIPT = """
+local id_jobs = {}
+if redis.call('EXISTS', KEYS[1]) == 0 then
+    redis.call('SETEX', KEYS[1], ARGV[1], 1)
+    for i, v in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do
+        id_jobs[i] = {v, redis.call('GET', v)}
+    end
+end
+return id_jobs
+"""
+
+
+class SettledSweepQueue(PrefixedQueue):
+    """SAQ's sweep, without its race with a dequeue (tobymao/saq#277): a dequeue
+    moves the id into the active list, then the worker writes the record ACTIVE; a
+    sweep in between saw a queued job in the active list, took it out of that list
+    and wrote it ABORTING while the worker ran it, and once that worker died nothing
+    would ever sweep the job again (lost). So a job that is in the active list but
+    not ACTIVE is swept only when a later sweep (a second later at least) still finds
+    it so; a stuck ACTIVE job (its heartbeat stopped) is swept at once, as before."""
+
+    def __init__(self, redis: aioredis.Redis, name: str = QUEUE):
+        super().__init__(redis, name=name)
+        self._sweep_script = redis.register_script(SWEEP_SCRIPT)
+        self._suspects: set[bytes] = set()  # not ACTIVE in the active list, last sweep
+
+    async def sweep(self, lock: int = 60, abort: float = 5.0) -> list[str]:
+        # nothing when another worker holds the sweep lock
+        id_jobs = await self._sweep_script(keys=[self._sweep, self._active], args=[lock],
+                                           client=self.redis)
+        suspects, swept = set(), []
+        for job_id, job_bytes in id_jobs:
+            job = self.deserialize(job_bytes)
+            if job is None:  # its record expired: nothing to run
+                async with self.redis.pipeline(transaction=True) as pipe:
+                    pipe.lrem(self._active, 0, job_id)
+                    pipe.zrem(self._incomplete, job_id)
+                    await pipe.execute()
+                swept.append(job_id)
+            elif job.stuck or (job.status != Status.ACTIVE and job_id in self._suspects):
+                log.info('sweeping job %s (%s)', job.function, job.status)
+                await self.abort(job, error=self.swept_error_message)
+                try:
+                    await job.refresh(abort)  # the worker, if alive, answers the abort
+                except asyncio.TimeoutError:
+                    pass
+                if job.retryable:
+                    await self.retry(job, error=self.swept_error_message)
+                else:
+                    await self.finish(job, Status.ABORTED, error=self.swept_error_message)
+                swept.append(job_id)
+            elif job.status != Status.ACTIVE:
+                suspects.add(job_id)
+        self._suspects = suspects
+        return [job_id.decode() for job_id in swept]
+
+
 class _Worker(Worker):
     """SAQ's worker without its own signal handlers (the command owns SIGTERM), and
     with its upkeep loops stoppable at once (they sleep up to a sweep interval)."""
@@ -89,7 +148,7 @@ class RedisJobQueue:
                  timeout: int = JOB_TIMEOUT, stop_grace: float = STOP_GRACE,
                  dequeue_wait: float = DEQUEUE_WAIT):
         self.client = client  # bytes replies (decode_responses off): SAQ's format
-        self.queue = PrefixedQueue(client)
+        self.queue = SettledSweepQueue(client)
         self.runner = runner or JobRunner()
         self.retries = retries
         self.retry_delay = retry_delay
