@@ -93,3 +93,22 @@ async def test_a_stale_cache_fill_never_overwrites_a_newer_version():
         'credential:%d' % alice['id'], credential_version(alice), 60)
     assert await credentials.current(alice['id']) == credential_version(changed)
     assert not await credentials.is_current(alice['id'], credential_version(alice))
+
+
+async def test_the_session_changing_the_password_survives_a_read_before_it_is_renewed(
+        server, make_client):
+    """Between the change's publish and the write of the changer's own session with
+    the new version, a read of that session (its WebSocket's check, a second request
+    on the same cookie) found it stale and deleted it: the user who changed the
+    password was logged out. Here the change stops at that point, and both sessions
+    are read."""
+    owner, other = make_client(), make_client()
+    user = await register(owner, 'alice')
+    await call(other, 'POST', '/account/login', username='alice', password=PASSWORD)
+    users, accounts, hasher = await provided(server.container, 'users', 'account_service',
+                                             'hasher')
+    sid = owner.cookies[server.app.ctx.config['SESSION_COOKIE_NAME']]
+    changed = await users.update(user['id'], password=await hasher.hash(NEW_PASSWORD))
+    await accounts.end_sessions(user['id'], keep=sid, user=changed)  # not renewed yet
+    assert (await whoami(owner))['username'] == 'alice'
+    assert await whoami(other) is None

@@ -1,6 +1,7 @@
 """The SQLAlchemy engine (MariaDB or SQLite) and, on MariaDB, the driver's own pools
 (asyncmy's or aiomysql's, as MYSQL_DRIVER says) for the prepared statements, with
 the DATETIME parsing aiomysql's pools use."""
+import asyncio
 from datetime import datetime, timezone
 from typing import Any
 
@@ -9,9 +10,32 @@ import asyncmy
 import sqlalchemy as sa
 from pymysql.constants import FIELD_TYPE
 from pymysql.converters import conversions, convert_datetime
+from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from .tables import UTCDateTime
+
+
+SQLITE_CLOSE_WAIT = 1.0  # seconds a cancelled SQLite connection's close may take
+
+
+async def _close_without_hanging(self: AsyncAdapt_aiosqlite_connection) -> None:
+    """SQLAlchemy's graceful close of an aiosqlite connection whose task was
+    cancelled mid-query, made unable to hang. SQLAlchemy closes it in a shielded task
+    and, once the caller is cancelled, also stops it by force (`stop()`); when the
+    force comes first, aiosqlite's thread ends before the graceful close's request
+    and its `close()` then waits for ever, and so did the loop's shutdown (a test run
+    hung 6 times in 30 on a WebSocket reset mid-query; wapiti-scanner/wapiti#802
+    met the same). Here the close is `stop()` itself (the sqlite3 connection closed
+    in its thread, which then ends), awaited without cancelling anything and within
+    SQLITE_CLOSE_WAIT."""
+    stopped = self._connection.stop()
+    if stopped is not None:
+        await asyncio.wait({stopped}, timeout=SQLITE_CLOSE_WAIT)
+
+
+AsyncAdapt_aiosqlite_connection._terminate_graceful_close = (  # type: ignore[method-assign]
+    _close_without_hanging)
 
 
 def create_engine(url: str, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:

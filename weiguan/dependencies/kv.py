@@ -12,6 +12,7 @@ import redis.asyncio as aioredis
 from redis import exceptions as redis_errors
 
 from ..entities.errors import Unavailable
+from .redis_batching import AutoPipelinedRedis
 
 log = logging.getLogger(__name__)
 
@@ -250,8 +251,10 @@ class PackedConnection(aioredis.Connection):
 
 
 def create_redis(uri: str, socket_timeout: float | None = 5) -> aioredis.Redis:
+    """The client the server's stores share: its single commands automatically
+    pipelined (redis_batching.py)."""
     # other schemes (rediss://, unix://) keep their own connection classes
     packed = {'connection_class': PackedConnection} if uri.startswith('redis://') else {}
-    return aioredis.from_url(uri, decode_responses=True, socket_connect_timeout=2,
-                             socket_timeout=socket_timeout, health_check_interval=10,
-                             **packed)
+    return AutoPipelinedRedis.from_url(uri, decode_responses=True, socket_connect_timeout=2,
+                                       socket_timeout=socket_timeout,
+                                       health_check_interval=10, **packed)

@@ -97,7 +97,7 @@ class AccountService:
         many sessions were deleted."""
         user = user or await self.users.get(user_id)
         if user is not None:
-            await self.credentials.publish(user)
+            await self.credentials.publish(user, renewing=keep)
         return await self.sessions.end_others(user_id, keep=keep)
 
     async def profile(self, user_id: int | None) -> Row | None:

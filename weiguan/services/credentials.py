@@ -14,13 +14,23 @@ own and can always be recomputed from the database. The current version is read
 through the key-value store (Redis, or the process's memory): one GET per
 authenticated request, not a SQL query. A missing entry is filled from the database
 with SET NX, so a fill racing a change never overwrites the newer version; a change
-writes its version unconditionally after its commit."""
+writes its version unconditionally after its commit.
+
+The session that changes its own password stays logged in, but it is written with the
+new version only after the change is published: a read of that session in between (a
+WebSocket's periodic check, a second request on the same cookie) would find it stale
+and delete it, logging out the very user who changed the password. So the change
+first records that this session is renewing to the new version (RENEWING, a short
+TTL), and a session whose version is not current is still alive if it is the one
+renewing to the current version."""
 import hashlib
 
 from .ports import KeyValueStore, Row, UserRepository
 
 CREDENTIAL_FIELDS = ('password', 'disabled')  # a change to any of them ends sessions
 PREFIX = 'credential:'
+RENEWING = 'credential_renewing:'  # + a session id: the version it is renewing to
+RENEW_TTL = 60  # seconds: the changing request writes its session well before
 CACHE_TTL = 24 * 3600  # refilled from the database after this; bounds a lost write
 
 
@@ -48,14 +58,23 @@ class CredentialService:
             return await self.store.get(key) or version  # a change came first
         return version
 
-    async def is_current(self, user_id: int, version: str | None) -> bool:
+    async def is_current(self, user_id: int, version: str | None,
+                         session_id: str | None = None) -> bool:
+        """Whether a session holding `version` is alive (`session_id`: the session,
+        which may be the one renewing to the current version)."""
         current = await self.current(user_id)  # read first: a lost store is a 503
-        return version is not None and current == version
+        if version is not None and current == version:
+            return True
+        return session_id is not None and current is not None and \
+            await self.store.get(RENEWING + session_id) == current
 
-    async def publish(self, user: Row) -> str:
+    async def publish(self, user: Row, renewing: str | None = None) -> str:
         """The user row changed its credentials (committed): its version is now the
-        only valid one. Returns it."""
+        only valid one, but for the session `renewing` to it (the caller's, which
+        writes it next). Returns it."""
         version = credential_version(user)
+        if renewing is not None:
+            await self.store.set(RENEWING + renewing, version, RENEW_TTL)
         await self.store.set(PREFIX + str(user['id']), version, CACHE_TTL)
         return version
 
@@ -66,7 +85,7 @@ class NoCredentials:
     async def current(self, user_id: int) -> str | None:
         return None
 
-    async def publish(self, user: Row) -> str:
+    async def publish(self, user: Row, renewing: str | None = None) -> str:
         return credential_version(user)
 
 

@@ -75,7 +75,7 @@ class StoreSessionInterface(BaseSessionInterface):
             return None
         data = await sessions.load(sid)
         if data is not None and data.get('user_id') is not None and not \
-                await self._credentials().is_current(data['user_id'], data.get('cred')):
+                await self._credentials().is_current(data['user_id'], data.get('cred'), sid):
             await sessions.delete(sid)
             if isinstance(data['user_id'], int):
                 await sessions.untrack(data['user_id'], sid)

@@ -1,0 +1,75 @@
+"""The shared Redis client's automatic pipelining (dependencies/redis_batching.py) on
+a real Redis: what a caller sees is what it saw command by command, while the commands
+sent side by side travel together."""
+import asyncio
+
+import pytest
+from redis import exceptions as redis_errors
+
+from weiguan.dependencies.kv import create_redis
+
+from tests.support.servers import REDIS_URI, requires_redis
+
+pytestmark = requires_redis
+
+
+@pytest.fixture
+async def client():
+    redis = create_redis(REDIS_URI or '')
+    await redis.flushdb()
+    yield redis
+    await redis.flushdb()
+    await redis.aclose()
+
+
+async def connections_received(client) -> int:
+    return (await client.info('stats'))['total_connections_received']
+
+
+async def test_commands_sent_side_by_side_share_one_connection(client):
+    await client.ping()  # the client's first connection
+    before = await connections_received(client)
+    values = await asyncio.gather(*(client.set(f'k{i}', i) for i in range(50)))
+    assert values == [True] * 50
+    assert await asyncio.gather(*(client.get(f'k{i}') for i in range(50))) == \
+        [str(i) for i in range(50)]
+    assert await connections_received(client) == before  # one command at a time: 50
+
+
+async def test_each_command_answers_its_own_result_in_the_order_sent(client):
+    results = await asyncio.gather(client.set('n', 1), client.incr('n'), client.get('n'),
+                                   client.mget('n', 'missing'), client.delete('n'))
+    assert results == [True, 2, '2', ['2', None], 1]
+
+
+async def test_an_error_goes_to_its_own_command_only(client):
+    await client.set('text', 'not a number')
+    first, error, last = await asyncio.gather(client.set('a', 1), client.incr('text'),
+                                              client.get('a'), return_exceptions=True)
+    assert (first, last) == (True, '1')
+    assert isinstance(error, redis_errors.ResponseError)
+    assert 'not an integer' in str(error)
+
+
+async def test_a_script_flushed_from_redis_is_loaded_again(client):
+    script = client.register_script("return redis.call('incr', KEYS[1])")
+    assert await script(keys=['s']) == 1
+    await client.script_flush()
+    assert await asyncio.gather(script(keys=['s']), script(keys=['s'])) == [2, 3]
+
+
+async def test_a_caller_that_gives_up_leaves_the_others_answered(client):
+    gives_up = asyncio.ensure_future(client.set('sent', 'yes'))
+    waits = asyncio.ensure_future(client.get('sent'))
+    await asyncio.sleep(0)  # both commands are in the batch, not yet sent
+    gives_up.cancel()  # its deadline, say
+    assert await waits == 'yes'  # answered; and the SET, once queued, was sent
+    with pytest.raises(asyncio.CancelledError):
+        await gives_up
+
+
+async def test_without_redis_every_command_of_the_batch_fails():
+    redis = create_redis('redis://127.0.0.1:1/0')  # nothing listens on port 1
+    results = await asyncio.gather(redis.get('a'), redis.get('b'), return_exceptions=True)
+    assert all(isinstance(r, redis_errors.ConnectionError) for r in results), results
+    await redis.aclose()
