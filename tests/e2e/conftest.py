@@ -1,9 +1,13 @@
-"""Fixtures of the end-to-end tests: a real server on a free port, HTTP clients."""
+"""Fixtures of the end-to-end tests: a real server on a free port, HTTP clients, and
+two server processes sharing the backends."""
+import asyncio
+
 import httpx
 import pytest
 
 from weiguan.web import app as web_app
 
+from tests.support.faults import ServerProcess
 from tests.support.servers import broken_blueprint, start_server, stop_server, test_config
 
 @pytest.fixture
@@ -40,3 +44,17 @@ async def broken_server(request, tmp_path, monkeypatch):
     handle, server = await start_server(test_config(tmp_path, DEBUG=request.param))
     yield server
     await stop_server(handle)
+
+
+@pytest.fixture
+async def two_servers(config, container, tmp_path):
+    """Two `python -m weiguan.web.app` processes on the test's backends, ready."""
+    servers = [ServerProcess(config, str(tmp_path / f'server{i}.log')) for i in (1, 2)]
+    try:
+        await asyncio.gather(*(s.wait_ready() for s in servers))
+        yield servers
+    finally:
+        for server in servers:
+            server.terminate()
+            await server.wait_exit(20)
+            server.kill()

@@ -2,30 +2,15 @@
 per-process caches (dependencies/cached_repositories.py): what one process changed is
 seen by the very next read on the other, with both caches warm. No waiting: the
 change answers only after the entries it changed are marked."""
-import asyncio
 
 import httpx
 import pytest
 
 from tests.support import call, register
-from tests.support.faults import ServerProcess
 from tests.support.servers import MYSQL_HOST, REDIS_URI
 
 pytestmark = pytest.mark.skipif(not (MYSQL_HOST and REDIS_URI),
                                 reason='needs MariaDB and Redis shared by two processes')
-
-
-@pytest.fixture
-async def two_servers(config, container, tmp_path):
-    servers = [ServerProcess(config, str(tmp_path / f'server{i}.log')) for i in (1, 2)]
-    try:
-        await asyncio.gather(*(s.wait_ready() for s in servers))
-        yield servers
-    finally:
-        for server in servers:
-            server.terminate()
-            await server.wait_exit(20)
-            server.kill()
 
 
 async def _data(client: httpx.AsyncClient, method: str, path: str, **params) -> dict:

@@ -6,26 +6,12 @@ import httpx
 import pytest
 
 from tests.support.servers import MYSQL_HOST, REDIS_URI
-from tests.support.faults import ServerProcess
 from tests.support import call, register
 from tests.e2e.test_message_ws import assert_message_shape
 from tests.support.ws_support import connect, receive
 
 pytestmark = pytest.mark.skipif(not (MYSQL_HOST and REDIS_URI),
                                 reason='needs MariaDB and Redis shared by two processes')
-
-
-@pytest.fixture
-async def two_servers(config, container, tmp_path):
-    servers = [ServerProcess(config, str(tmp_path / f'server{i}.log')) for i in (1, 2)]
-    try:
-        await asyncio.gather(*(s.wait_ready() for s in servers))
-        yield servers
-    finally:
-        for server in servers:
-            server.terminate()
-            await server.wait_exit(20)
-            server.kill()
 
 
 async def test_notice_published_on_one_process_reaches_a_socket_on_the_other(two_servers):

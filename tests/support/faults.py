@@ -16,18 +16,16 @@ the tests print and docs/reliability.md quotes).
 """
 import asyncio
 import collections
-import os
 import resource
 import signal
 import socket
-import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 
 import httpx
 
-from weiguan.config import SETTINGS
+from tests.support.processes import ConfiguredProcess
+
 
 
 class TcpProxy:
@@ -142,31 +140,21 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-class ServerProcess:
-    """`python -m weiguan.web.app` on a free port, configured like `config` (every
-    setting that differs from its default, as WG_* variables), its output kept in a
-    file for the failure message."""
+class ServerProcess(ConfiguredProcess):
+    """`python -m weiguan.web.app` on a free port, configured like `config`."""
 
     def __init__(self, config: dict, log_path: str, nofile: int | None = None,
                  **env_overrides: str):
         self.port = free_port()
         self.url = f'http://127.0.0.1:{self.port}'
-        env = {k: v for k, v in os.environ.items() if not k.startswith('WG_')}
-        env.update({f'WG_{key}': str(config[key])
-                    for key, (_, default, _) in SETTINGS.items()
-                    if config.get(key) is not None and config[key] != default})
-        env.update({'WG_PORT': str(self.port), 'WG_ACCESS_LOG': 'false', **env_overrides})
-        self.log_path = log_path
-        self._log = open(log_path, 'wb')
         limit = None if nofile is None else (
             lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile)))
-        self.process = subprocess.Popen([sys.executable, '-m', 'weiguan.web.app'], env=env,
-                                        stdout=self._log, stderr=subprocess.STDOUT,
-                                        preexec_fn=limit)
+        super().__init__('weiguan.web.app', [], config, log_path,
+                         {'WG_PORT': str(self.port), 'WG_ACCESS_LOG': 'false',
+                          **env_overrides}, preexec_fn=limit)
 
     def log(self) -> str:
-        with open(self.log_path, 'rb') as file:
-            return file.read().decode(errors='replace')[-4000:]
+        return super().log()[-4000:]
 
     async def wait_ready(self, timeout: float = 20) -> None:
         deadline = time.monotonic() + timeout
@@ -185,18 +173,6 @@ class ServerProcess:
     def terminate(self) -> None:
         self.process.send_signal(signal.SIGTERM)
 
-    async def wait_exit(self, timeout: float) -> int | None:
-        """The exit code, or None if still running after `timeout` seconds."""
-        deadline = time.monotonic() + timeout
-        while self.process.poll() is None and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-        return self.process.poll()
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-        self._log.close()
 
 
 @dataclass

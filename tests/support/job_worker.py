@@ -8,15 +8,14 @@ To drive a product job instead (the feeds' fan-out), enqueue it by its name: the
 product's owners are registered too. To add a test job, add an owner to OWNERS."""
 import asyncio
 import os
-import subprocess
 import sys
-import time
 
 import redis.asyncio as aioredis
 from dependency_injector import providers
 
 from weiguan.cli.app import main
-from weiguan.config import SETTINGS
+
+from tests.support.processes import ConfiguredProcess
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -54,40 +53,13 @@ def add_test_owners(container) -> None:
         container.job_owners.add_args(providers.Object(owner))
 
 
-class WorkerProcess:
-    """`python -m tests.support.job_worker worker run`, configured like `config`
-    (every setting that differs from its default as a WG_* variable), its output in
-    a file for the failure messages."""
+class WorkerProcess(ConfiguredProcess):
+    """`python -m tests.support.job_worker worker run`, configured like `config` (two
+    workers of a test may share one log file)."""
 
     def __init__(self, config: dict, log_path: str, **env_overrides: str):
-        env = {k: v for k, v in os.environ.items() if not k.startswith('WG_')}
-        env.update({f'WG_{key}': str(config[key])
-                    for key, (_, default, _) in SETTINGS.items()
-                    if config.get(key) is not None and config[key] != default})
-        env.update(env_overrides)
-        self.log_path = log_path
-        self._log = open(log_path, 'ab')
-        self.process = subprocess.Popen(
-            [sys.executable, '-m', 'tests.support.job_worker', 'worker', 'run'], env=env,
-            cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT)
-
-    def log(self) -> str:
-        with open(self.log_path, 'rb') as file:
-            return file.read().decode(errors='replace')
-
-    async def wait_exit(self, timeout: float) -> int | None:
-        """The exit code, or None if still running after `timeout` seconds."""
-        deadline = time.monotonic() + timeout
-        while self.process.poll() is None and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-        return self.process.poll()
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-        self._log.close()
-
+        super().__init__('tests.support.job_worker', ['worker', 'run'], config, log_path,
+                         env_overrides, log_mode='ab', cwd=ROOT)
 
 if __name__ == '__main__':
     main(sys.argv[1:], prepare=add_test_owners)

@@ -1,6 +1,5 @@
 import asyncio
 import logging
-import signal
 import time
 from datetime import datetime, timezone
 
@@ -8,6 +7,7 @@ from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from ..progress import Progress
+from .serving import start_serving
 
 log = logging.getLogger(__name__)
 
@@ -104,14 +104,7 @@ class ScheduleCommand:
         """Run every job on the interval until SIGINT/SIGTERM (or `stop` is set).
         (`scheduler`: one from _scheduler() that a test watches.)"""
         scheduler = scheduler or self._scheduler()
-        stop = stop or asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        if self.metrics is not None and self.metrics_address:
-            host, port = self.metrics_address
-            self.metrics.serve(host, port)
-            log.info('metrics on http://%s:%d/metrics', host, port)
+        stop = start_serving(stop, self.metrics, self.metrics_address)
         scheduler.start()
         log.info('scheduler started: %s every %d s', ', '.join(JOBS), self.interval)
         try:

@@ -1,9 +1,9 @@
 import asyncio
 import logging
-import signal
 
 from ...entities import messages
 from ...entities.errors import AppError
+from .serving import start_serving
 
 log = logging.getLogger(__name__)
 
@@ -27,13 +27,6 @@ class WorkerCommand:
         work = getattr(self.jobs, 'work', None)  # a JobConsumer: only the Redis queue
         if work is None:
             raise AppError(messages.WORKER_NOT_NEEDED)
-        stop = stop or asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        if self.metrics is not None and self.metrics_address:
-            host, port = self.metrics_address
-            self.metrics.serve(host, port)
-            log.info('metrics on http://%s:%d/metrics', host, port)
+        stop = start_serving(stop, self.metrics, self.metrics_address)
         await work(concurrency, stop)
         log.info('worker stopped')  # and nothing on stdout: LOG_FORMAT json holds
