@@ -9,13 +9,14 @@ from types import SimpleNamespace
 import pytest
 import sqlalchemy as sa
 
-from weiguan.dependencies import tables
+from weiguan.dependencies import cached_social, tables
 from weiguan.dependencies.cached_repositories import (CachedFileRepository,
                                                       CachedPostRepository,
                                                       CachedUserRepository)
 from weiguan.dependencies.cached_social import (CachedFollowRepository, CachedLikeRepository,
                                                 CachedStatRepository)
-from weiguan.dependencies.caches import LocalRows, RedisCache, encode, profile_key
+from weiguan.dependencies.caches import (EPOCH, LocalRows, RedisCache, encode,
+                                        following_ids_key, profile_key, stat_entry)
 from weiguan.dependencies.kv import create_redis
 
 from tests.support import provided
@@ -162,3 +163,64 @@ async def test_a_page_of_posts_by_id_counts_likes_and_leaves_the_deleted_out(pro
     assert list(page) == ids[:2]
     assert [page[i]['stat']['like_count'] for i in ids[:2]] == [0, 1]
     assert await sql.posts.get_many_with_stat(ids) == page  # the same rows as SQL's
+
+
+async def test_likes_and_follows_show_in_the_viewers_flags_in_the_other_process_at_once(processes):
+    a, b, _ = processes
+    alice, bob, carol = [(await a.users.create(n, 'hash'))['id'] for n in ('alice', 'bob', 'carol')]
+    post = await a.posts.create(alice, 'text', 'hi', [], None)
+    await a.follows.follow(bob, carol)
+    for _ in range(3):  # warm: the first read writes the epoch, the second fills
+        assert await b.likes.liked_among(bob, [post['id']]) == set()
+        assert await b.follows.following_among(bob, [alice, carol]) == {carol}
+    await a.likes.like(bob, post['id'])
+    await a.follows.follow(bob, alice)
+    assert await b.likes.liked_among(bob, [post['id'], post['id'] + 1]) == {post['id']}
+    assert await b.follows.following_among(bob, [alice, carol, bob]) == {alice, carol}
+    assert await b.likes.liked_among(carol, [post['id']]) == set()  # only the liker's
+    await a.likes.unlike(bob, post['id'])
+    await a.follows.unfollow(bob, carol)
+    assert await b.likes.liked_among(bob, [post['id']]) == set()
+    assert await b.follows.following_among(bob, [alice, carol]) == {alice}
+
+
+async def test_a_reader_of_the_old_follow_set_cannot_fill_it_in_after_a_follow(processes):
+    a, b, sql = processes
+    alice, bob = [(await a.users.create(n, 'hash'))['id'] for n in ('alice', 'bob')]
+    await b.follows.following_among(bob, [alice])  # the epoch written
+    entry, epoch = await b.follows.cache.get_many([following_ids_key(bob), EPOCH])
+    old = await sql.follows.following_ids(bob, 10)  # read before the follow...
+    await a.follows.follow(bob, alice)  # ...which answers before the fill
+    await b.follows.cache.fill({following_ids_key(bob): (entry, stat_entry({'ids': old}, epoch))})
+    assert await b.follows.following_among(bob, [alice]) == {alice}
+    assert await a.follows.following_among(bob, [alice]) == {alice}
+
+
+async def test_a_post_delete_voids_the_cached_likes_of_its_id(processes):
+    """On SQLite a deleted post's id can be given again: the new post is nobody's like."""
+    a, b, sql = processes
+    alice, bob = [(await a.users.create(n, 'hash'))['id'] for n in ('alice', 'bob')]
+    post = await a.posts.create(alice, 'text', 'hi', [], None)
+    await a.likes.like(bob, post['id'])
+    for _ in range(3):
+        assert await b.likes.liked_among(bob, [post['id']]) == {post['id']}
+    await a.posts.delete(post['id'], alice)
+    assert await b.likes.liked_among(bob, [post['id']]) == set()
+    assert await sql.likes.liked_among(bob, [post['id']]) == set()
+
+
+async def test_a_set_over_the_cap_is_read_from_sql_and_stays_exact(processes, monkeypatch):
+    a, b, _ = processes
+    monkeypatch.setattr(cached_social, 'ID_SET_MAX', 2)
+    alice, *others = [(await a.users.create(f'u{n}', 'hash'))['id'] for n in range(4)]
+    for other in others[:2]:
+        await a.follows.follow(alice, other)
+    for _ in range(2):  # fits: cached
+        assert await b.follows.following_among(alice, others) == set(others[:2])
+    await a.follows.follow(alice, others[2])  # three: over the cap
+    for _ in range(3):
+        assert await b.follows.following_among(alice, others) == set(others)
+    [entry] = await b.follows.cache.get_many([following_ids_key(alice)])
+    assert b.follows.cache.decode(entry)['ids'] is None  # cached as "too many"
+    await a.follows.unfollow(alice, others[0])
+    assert await b.follows.following_among(alice, others) == set(others[1:])

@@ -153,3 +153,22 @@ async def test_timeline_windows_and_total(repos):
     assert await page(limit=10, after_id=visible[0]) == []
     assert await repos.posts.timeline_total(alice) == 5
     assert await repos.posts.timeline_total(dave) == 0
+
+
+async def test_a_users_whole_sets_of_follows_and_likes_are_listed_up_to_a_limit(container):
+    """What the cached flags (cached_social.py) are filled from."""
+    users, follows, posts, likes = await provided(
+        container, 'sql_users', 'sql_follows', 'sql_posts', 'sql_likes')
+    alice, bob, carol = [(await users.create(n, 'hash'))['id'] for n in ('alice', 'bob', 'carol')]
+    await follows.follow(alice, bob)
+    await follows.follow(alice, carol)
+    await follows.follow(bob, carol)
+    ids = [(await posts.create(bob, 'text', f'p{n}', [], None))['id'] for n in range(3)]
+    for post_id in ids:
+        await likes.like(alice, post_id)
+    assert sorted(await follows.following_ids(alice, 10)) == sorted([bob, carol])
+    assert len(await follows.following_ids(alice, 1)) == 1
+    assert await follows.following_ids(carol, 10) == []
+    assert sorted(await likes.liked_ids(alice, 10)) == ids
+    assert set(await likes.liked_ids(alice, 2)) < set(ids)
+    assert await likes.liked_ids(bob, 10) == []

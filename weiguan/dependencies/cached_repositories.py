@@ -15,19 +15,20 @@ docs/architecture.md, "Cached views".
   delete removes the stat row in the post's transaction and marks its entry, so a
   body whose stat is gone is a deleted post."""
 import logging
-from typing import Any, Callable, Iterable, Protocol
+from typing import Any, Iterable, Protocol
 
 from ..entities.errors import Unavailable
 
-from .caches import (EPOCH, LocalRows, encode, file_key, new_marker, post_stat_key,
-                     profile_key, stat_entry, stat_of, user_stat_key)
+from .caches import (EPOCH, DecodedEntries, LocalRows, encode, file_key, following_ids_key, liked_ids_key,
+                     new_marker, post_stat_key, profile_key, stat_entry, stat_of,
+                     user_stat_key)
 from .repositories.files import FileRepository
 from .repositories.posts import PostRepository
 from .repositories.users import UserRepository
 
 
 class Cache(Protocol):
-    decode: Callable[[str | None], dict | None]  # caches.DecodedEntries
+    decode: DecodedEntries
 
     async def get_many(self, keys: list[str]) -> list[str | None]: ...
     async def put(self, entries: dict[str, str]) -> None: ...
@@ -69,9 +70,12 @@ class CachedUserRepository(_Delegating):
 
     @staticmethod
     def _markers(user_id: int, stat: bool = False) -> dict[str, str]:
+        """`stat`: a user created or deleted, so also its stat row and its sets of
+        likes and follows (an id SQLite gives again must not find a deleted user's)."""
         markers = {profile_key(user_id): new_marker()}
         if stat:
-            markers[user_stat_key(user_id)] = new_marker()
+            for key in (user_stat_key, liked_ids_key, following_ids_key):
+                markers[key(user_id)] = new_marker()
         return markers
 
     async def create(self, username: str, password_hash: str, **contacts: str) -> dict:

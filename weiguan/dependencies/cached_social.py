@@ -1,14 +1,43 @@
-"""Decorators of the like, follow and stat repositories that only follow their writes:
+"""Decorators of the like, follow and stat repositories. They follow the writes:
 each change of a counter writes a marker over the cached stat rows it changed, after
-its commit and before it answers (cached_repositories.py reads them). What they read
-(likes, follows, ranges) is the SQL repository's, never cached."""
-from typing import Any
+its commit and before it answers (cached_repositories.py reads them). And they answer
+the viewer's flags (`isLiked`, `isFollowing`: liked_among, following_among, read on
+every post and every page) from one cached entry per user holding all the ids the
+user likes or follows, which the same markers keep exact. A user with more than
+ID_SET_MAX of them is read from SQL every time, as is everything else they read
+(follower lists, ranges)."""
+from typing import Any, Awaitable, Callable, Iterable
 
-from .caches import EPOCH, new_marker, post_stat_key, user_stat_key
-from .cached_repositories import Cache, _Delegating
+from .caches import EPOCH, following_ids_key, liked_ids_key, new_marker, post_stat_key, user_stat_key
+from .cached_repositories import Cache, _Delegating, _fill_stats
 from .repositories.follows import FollowRepository
 from .repositories.likes import LikeRepository
 from .repositories.stats import StatRepository
+
+# Ids in one user's cached set at most (~7 bytes each in the entry). Past it the set
+# would cost more to move and hash on every read than the SQL statement it spares.
+ID_SET_MAX = 2000
+
+
+async def _among(cache: Cache, key: str, ids: Iterable[int | None],
+                 listed: Callable[[int], Awaitable[list[int]]],
+                 sql_among: Callable[[set[int]], Awaitable[set[int]]]) -> set[int]:
+    """Which of `ids` are in the set cached under `key`; a miss lists the whole set
+    from SQL (at most ID_SET_MAX + 1 ids) and fills it as the stat rows are filled
+    (under the epoch, over what was seen)."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return set()
+    entry, epoch = await cache.get_many([key, EPOCH])
+    hit, held = cache.decode.id_set(entry, epoch)
+    if not hit:
+        rows = await listed(ID_SET_MAX + 1)
+        held = frozenset(rows) if len(rows) <= ID_SET_MAX else None
+        await _fill_stats(cache, {}, epoch, {
+            key: (entry, {'ids': None if held is None else sorted(held)})})
+    if held is None:
+        return await sql_among(wanted)
+    return wanted & held
 
 
 class CachedLikeRepository(_Delegating):
@@ -18,7 +47,8 @@ class CachedLikeRepository(_Delegating):
 
     async def _changed(self, user_id: int, post_id: int) -> None:
         await self.cache.put({user_stat_key(user_id): new_marker(),
-                              post_stat_key(post_id): new_marker()})
+                              post_stat_key(post_id): new_marker(),
+                              liked_ids_key(user_id): new_marker()})
 
     async def like(self, user_id: int, post_id: int) -> bool:
         try:  # even on an error: it may have come after the commit
@@ -33,7 +63,9 @@ class CachedLikeRepository(_Delegating):
             await self._changed(user_id, post_id)
 
     async def liked_among(self, user_id: int, post_ids: Any) -> set[int]:
-        return await self.sql.liked_among(user_id, post_ids)
+        return await _among(self.cache, liked_ids_key(user_id), post_ids,
+                            lambda limit: self.sql.liked_ids(user_id, limit),
+                            lambda ids: self.sql.liked_among(user_id, ids))
 
 
 class CachedFollowRepository(_Delegating):
@@ -41,8 +73,10 @@ class CachedFollowRepository(_Delegating):
         self.sql = sql
         self.cache = cache
 
-    async def _changed(self, *user_ids: int) -> None:
-        await self.cache.put({user_stat_key(i): new_marker() for i in user_ids})
+    async def _changed(self, user_id: int, following_id: int) -> None:
+        await self.cache.put({user_stat_key(user_id): new_marker(),
+                              user_stat_key(following_id): new_marker(),
+                              following_ids_key(user_id): new_marker()})
 
     async def follow(self, user_id: int, following_id: int) -> bool:
         try:
@@ -57,7 +91,9 @@ class CachedFollowRepository(_Delegating):
             await self._changed(user_id, following_id)
 
     async def following_among(self, user_id: int, ids: Any) -> set[int]:
-        return await self.sql.following_among(user_id, ids)
+        return await _among(self.cache, following_ids_key(user_id), ids,
+                            lambda limit: self.sql.following_ids(user_id, limit),
+                            lambda ids: self.sql.following_among(user_id, ids))
 
     async def followings(self, user_id: int, limit: int, offset: int) -> list[int]:
         return await self.sql.followings(user_id, limit, offset)

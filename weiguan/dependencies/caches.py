@@ -78,6 +78,20 @@ class DecodedEntries:
             row = self._rows[entry] = _parse(entry)
         return dict(row)
 
+    def id_set(self, entry: str | None, epoch: str | None) -> tuple[bool, frozenset[int] | None]:
+        """An id-set entry (`{'ids': [...] or None}`, tagged with the epoch as a stat
+        row is) read under `epoch`: (False, None) for a miss; (True, None) for a set
+        too large to be cached; else (True, its ids). The frozenset is memoized with
+        the row: a reader's follow set is read on every page."""
+        row = self(entry)
+        if row is None or epoch is None or row.get(TAG) != epoch:
+            return False, None
+        ids = row['ids']
+        if ids is None or isinstance(ids, frozenset):
+            return True, ids
+        frozen = self._rows[entry]['ids'] = frozenset(ids)  # the memo: shared, unchanged
+        return True, frozen
+
 
 class RedisCache:
     """Entries in Redis with a TTL (the TTL bounds the life of an entry whose
@@ -197,6 +211,16 @@ def post_stat_key(post_id: int) -> str:
     return f'cache:post_stat:{post_id}'
 
 
+def liked_ids_key(user_id: int) -> str:
+    """The ids of every post the user likes (cached_social.py)."""
+    return f'cache:liked_ids:{user_id}'
+
+
+def following_ids_key(user_id: int) -> str:
+    """The ids of every user the user follows (cached_social.py)."""
+    return f'cache:following_ids:{user_id}'
+
+
 # Stat rows carry the epoch they were read under: a change that cannot name every
 # row it changes (a post's delete uncounts its likers; a reconcile repairs ranges)
 # writes a new epoch, and every stat entry of an older one is a miss. A missing
@@ -214,3 +238,4 @@ def stat_of(row: dict | None, epoch: str | None) -> dict | None:
 
 def stat_entry(row: dict, epoch: str) -> str:
     return encode({**row, TAG: epoch})
+

@@ -9,6 +9,8 @@ from .base import IDS, Repository, param
 follow = tables.user_follow
 FOLLOWING_AMONG = Prepared(sa.select(follow.c.following_id).where(
     follow.c.user_id == param('user_id'), follow.c.following_id.in_(IDS)))
+FOLLOWING_IDS = Prepared(sa.select(follow.c.following_id).where(
+    follow.c.user_id == param('user_id')).limit(param('limit')))
 # newest follow first
 FOLLOWINGS = Prepared(sa.select(follow.c.following_id.label('id'))
                       .where(follow.c.user_id == param('user_id'))
@@ -35,6 +37,11 @@ class FollowRepository(Repository):
             return set()
         rows = await self.db.fetch_all(FOLLOWING_AMONG, user_id=user_id, ids=list(ids))
         return {row['following_id'] for row in rows}
+
+    async def following_ids(self, user_id: int, limit: int) -> list[int]:
+        """Ids of users the user follows, at most `limit` of them, in no given order."""
+        rows = await self.db.fetch_all(FOLLOWING_IDS, user_id=user_id, limit=limit)
+        return [row['following_id'] for row in rows]
 
     @retry_conflicts
     async def follow(self, user_id: int, following_id: int) -> bool:

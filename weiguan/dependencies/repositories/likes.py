@@ -12,6 +12,9 @@ post, post_like = tables.post, tables.post_like
 LIKED_AMONG = Prepared(sa.select(post_like.c.post_id).where(
     post_like.c.user_id == param('user_id'), post_like.c.post_id.in_(IDS)))
 
+LIKED_IDS = Prepared(sa.select(post_like.c.post_id).where(post_like.c.user_id == param('user_id'))
+                     .limit(param('limit')))
+
 
 # INSERT ... SELECT with a share lock on the post row: written only if the post
 # exists, and a concurrent delete (which locks that row) waits for this one.
@@ -55,3 +58,8 @@ class LikeRepository(Repository):
             return set()
         rows = await self.db.fetch_all(LIKED_AMONG, user_id=user_id, ids=list(post_ids))
         return {row['post_id'] for row in rows}
+
+    async def liked_ids(self, user_id: int, limit: int) -> list[int]:
+        """Ids of posts the user likes, at most `limit` of them, in no given order."""
+        rows = await self.db.fetch_all(LIKED_IDS, user_id=user_id, limit=limit)
+        return [row['post_id'] for row in rows]
