@@ -344,9 +344,9 @@ def load_table(rows: list[Row]) -> list[str]:
 # --- fan-out -------------------------------------------------------------------
 
 async def rebuild_feeds(config: dict, fan_ids: range, concurrency: int = 32) -> int:
-    """Every fan's feed built by the product's own FeedService.rebuild (what a
-    fan's first timeline read does: one bounded statement and one feed write), in
-    this process, `concurrency` at a time; how many feeds it wrote."""
+    """Every fan's feed built by the product's own FeedService.rebuild (the job a
+    fan's first timeline read queues: one bounded statement and one feed write), in
+    this process, `concurrency` at a time; how many it built."""
     from weiguan.container import build_container
 
     container = build_container(config)
@@ -359,8 +359,8 @@ async def rebuild_feeds(config: dict, fan_ids: range, concurrency: int = 32) -> 
         async def builder() -> None:
             nonlocal built
             while queue:
-                ids, _ = await feeds.rebuild(queue.pop())
-                built += bool(ids)
+                await feeds.rebuild(queue.pop())
+                built += 1
 
         await asyncio.gather(*(builder() for _ in range(concurrency)))
         return built

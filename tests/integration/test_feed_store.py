@@ -71,12 +71,13 @@ async def test_adds_go_to_existing_feeds_only_and_are_capped(store):
 
 
 async def test_a_rebuild_keeps_what_fan_outs_added_meanwhile(store):
-    await store.begin(1, TTL)
-    assert await ids(store, 1) is None  # not built yet: readers rebuild themselves
+    assert await store.begin(1, TTL) is True
+    assert await store.begin(1, TTL) is True  # a retried job: still to be built
+    assert await ids(store, 1) is None  # not built yet: readers read MySQL
     await store.add([1], [8], max_items=10)
     assert await store.finish(1, [5, 2], 0, 10, TTL)
     assert await ids(store, 1) == [8, 5, 2]
-    await store.begin(1, TTL)  # a built feed is left as it is
+    assert await store.begin(1, TTL) is False  # a built feed is left as it is
     assert await ids(store, 1) == [8, 5, 2]
     assert not await store.finish(1, [1], 0, 10, TTL)
     assert await ids(store, 1) == [8, 5, 2]

@@ -81,12 +81,15 @@ class MemoryFeeds:
         ids = ids[::-1][:limit] if newest_first else ids[:limit]
         return FeedRead(ids, feed.floor, *known)
 
-    async def begin(self, user_id: int, ttl: int) -> None:
+    async def begin(self, user_id: int, ttl: int) -> bool:
         feed = self._live(user_id)
         if feed is None:
             self.feeds[user_id] = _Feed(expires=self.clock() + ttl)
-        elif not feed.built:
+        elif feed.built:
+            return False
+        else:
             feed.expires = self.clock() + ttl
+        return True
 
     async def finish(self, user_id: int, ids: list[int], floor: int, max_items: int,
                      ttl: int) -> bool:

@@ -195,8 +195,9 @@ class RedisFeeds:
                         total, feed[0])
 
     @_unavailable_on_redis_error
-    async def begin(self, user_id: int, ttl: int) -> None:
-        await self._begin(keys=[feed_key(user_id)], args=[ttl])
+    async def begin(self, user_id: int, ttl: int) -> bool:
+        """False when the feed is built already (then left as it is)."""
+        return bool(await self._begin(keys=[feed_key(user_id)], args=[ttl]))
 
     @_unavailable_on_redis_error
     async def finish(self, user_id: int, ids: list[int], floor: int, max_items: int,

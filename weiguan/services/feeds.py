@@ -12,8 +12,9 @@ source of truth and `PostRepository.timeline` the reference the tests compare wi
 - Delete enqueues `feeds.clean`; reads never show a deleted post anyway (it has no
   row left: filtered out), nor one of an author the reader no longer follows.
 - A missing feed (never built, expired after `active_days` unread, Redis flushed)
-  is rebuilt from MySQL with a bounded query, once under the reader's lock; a
-  concurrent first read serves the same query's answer without writing it.
+  is read from MySQL with a bounded query, and rebuilt with the same query by the
+  `feeds.rebuild` job, which the first read queues under the reader's lock
+  (concurrent first reads queue it once).
 - The timeline ends at the feed's window (its floor), as Mastodon's does.
 """
 import asyncio
@@ -50,7 +51,8 @@ class FeedService:
         self.lock_ttl = lock_ttl
 
     def jobs(self) -> dict[str, JobFunction]:
-        return {'feeds.fan_out': self.fan_out, 'feeds.clean': self.clean}
+        return {'feeds.fan_out': self.fan_out, 'feeds.clean': self.clean,
+                'feeds.rebuild': self.rebuild}
 
     # what the other services call
 
@@ -119,24 +121,32 @@ class FeedService:
 
     # reading
 
-    async def rebuild(self, reader_id: int) -> tuple[list[int], int]:
-        """The reader's newest ids from MySQL (bounded: PostRepository.recent_ids),
-        written into the feed by the read that holds the reader's lock. The feed is
-        marked as being rebuilt before the query, so a fan-out that runs meanwhile
-        adds its post to it rather than skipping a missing feed. Returns the ids
-        and the timeline's total, which the same statement reads."""
-        locked = await self.store.lock(reader_id, self.lock_ttl)
+    async def rebuild(self, reader_id: int) -> None:
+        """The job of a missing feed: the reader's newest ids from MySQL (bounded:
+        PostRepository.recent_ids) written into it. The feed is marked as being
+        rebuilt before the query, so a fan-out that runs meanwhile adds its post to
+        it rather than skipping a missing feed. Idempotent: a feed built already is
+        left as it is. Ends the reader's lock, which the read that queued it took."""
         try:
-            if locked:
-                await self.store.begin(reader_id, self.ttl)
-            ids, total = await self.posts.recent_ids(reader_id, self.max_items)
-            if locked:
+            if await self.store.begin(reader_id, self.ttl):
+                ids, _ = await self.posts.recent_ids(reader_id, self.max_items)
                 await self.store.finish(reader_id, ids, self._floor(ids), self.max_items,
                                         self.ttl)
-            return ids, total
         finally:
-            if locked:
+            await self.store.unlock(reader_id)
+
+    async def _read_missing(self, reader_id: int) -> tuple[list[int], int]:
+        """A read of a missing feed answers from the rebuild's bounded query (ids
+        and total in one statement) and queues the rebuild, once for concurrent
+        reads: under the reader's lock, which the job ends (or its TTL)."""
+        if await self.store.lock(reader_id, self.lock_ttl):
+            try:
+                await self.queue.enqueue('feeds.rebuild', reader_id=reader_id)
+            except Unavailable:
+                log.warning('feed of %s not queued for its rebuild; read from MySQL',
+                            reader_id)
                 await self.store.unlock(reader_id)
+        return await self.posts.recent_ids(reader_id, self.max_items)
 
     def _floor(self, rebuilt: list[int]) -> int:
         return rebuilt[-1] - 1 if len(rebuilt) >= self.max_items else 0
@@ -153,7 +163,7 @@ class FeedService:
         first = await self.store.read(reader_id, lower, upper, want, down, self.ttl)
         pending, big, settled = await self._merged_authors(reader_id, first)
         if first.ids is None:
-            rebuilt, total = await self.rebuild(reader_id)
+            rebuilt, total = await self._read_missing(reader_id)
             return (await self._page(reader_id, limit, lower, upper, want, down, first,
                                      rebuilt, pending, big)), total
         page = self._page(reader_id, limit, lower, upper, want, down, first, None,
