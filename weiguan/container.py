@@ -182,8 +182,8 @@ class Container(containers.DeclarativeContainer):
     job_owners = providers.List(feed_service)
     jobs = providers.Resource(register_jobs, queue=job_queue, owners=job_owners)
     worker_command = providers.Singleton(
-        WorkerCommand, jobs=jobs, concurrency=config.WORKER_CONCURRENCY, metrics=metrics,
-        metrics_address=metrics_address)
+        WorkerCommand, jobs=jobs, concurrency=config.WORKER_CONCURRENCY,
+        nice=config.WORKER_NICE, metrics=metrics, metrics_address=metrics_address)
 
 
 def build_container(config: dict) -> Container:

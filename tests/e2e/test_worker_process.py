@@ -65,6 +65,9 @@ async def test_a_worker_killed_mid_job_loses_nothing(tmp_path, redis_client):
         async def started() -> bool:
             return await redis_client.scard(key) >= 5
         await until(started, 30, 'the first worker starts the job', first)
+        # it yields the CPUs to the servers (WORKER_NICE, 10 by default)
+        assert os.getpriority(os.PRIO_PROCESS, first.process.pid) == \
+            min(os.getpriority(os.PRIO_PROCESS, 0) + 10, 19)
         first.process.kill()  # SIGKILL: no goodbye, the job stays "active" in Redis
         first.process.wait(timeout=10)
         assert await redis_client.get(f'{key}:done') is None  # killed mid-job

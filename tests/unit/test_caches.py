@@ -2,6 +2,7 @@
 injected clock, and filled only over what the reader saw."""
 from datetime import datetime, timezone
 
+from weiguan.dependencies import caches
 from weiguan.dependencies.caches import (DecodedEntries, LocalRows, MemoryCache, decode,
                                          encode, new_marker, stat_entry, stat_of)
 
@@ -71,3 +72,18 @@ def test_decoded_entries_are_copies_and_bounded():
     for n in range(3):
         decoded(encode({'id': n}))
     assert len(decoded._rows) == 2  # least recently used dropped
+
+
+def test_id_sets_are_read_under_their_epoch_and_memoized_within_their_bound(monkeypatch):
+    monkeypatch.setattr(caches, 'ID_SETS_MEMO', 3)
+    decoded = DecodedEntries(10)
+    small, large = stat_entry({'ids': [3, 1]}, 'e1'), stat_entry({'ids': [1, 2, 3, 4]}, 'e1')
+    too_many = stat_entry({'ids': None}, 'e1')
+    assert decoded.id_set(small, 'e1') == (True, frozenset({1, 3}))
+    assert decoded.id_set(small, 'e1')[1] is decoded.id_set(small, 'e1')[1]  # memoized
+    assert decoded.id_set(small, 'e2') == (False, None)  # another epoch: a miss
+    assert decoded.id_set(large, 'e1') == (True, frozenset({1, 2, 3, 4}))  # not memoized
+    assert decoded.id_set(too_many, 'e1') == (True, None)
+    assert decoded.id_set(new_marker(), 'e1') == (False, None)
+    assert decoded.id_set(None, 'e1') == (False, None)
+    assert decoded.id_set(small, None) == (False, None)

@@ -140,6 +140,8 @@ SETTINGS: dict[str, tuple[type, Any, str]] = {
     'FANOUT_BATCH_SIZE': (int, 1000, 'followers read and fed per pipeline by a fan-out job'),
     'STAT_INTERVAL': (int, 60, 'seconds between two stats reconcile runs'),
     'WORKER_CONCURRENCY': (int, 10, 'jobs one `worker run` process runs at once'),
+    'WORKER_NICE': (int, 10, 'niceness `worker run` adds to itself, so servers sharing '
+                             'its CPUs answer first (0: none)'),
     'JOB_RETRIES': (int, 3, 'retries of a failed job before it is given up'),
     'JOB_RETRY_DELAY': (float, 1.0, 'seconds before the first retry of a failed job, '
                                     'doubling with each retry'),

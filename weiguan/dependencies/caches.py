@@ -69,6 +69,8 @@ class DecodedEntries:
 
     def __init__(self, max_entries: int):
         self._rows: cachetools.LRUCache = cachetools.LRUCache(max_entries)
+        # id sets apart, bounded by their ids (a frozenset costs ~50 bytes an id)
+        self._sets: cachetools.LRUCache = cachetools.LRUCache(ID_SETS_MEMO, getsizeof=_size)
 
     def __call__(self, entry: str | None) -> dict | None:
         if not entry or entry[0] != VALUE:
@@ -81,16 +83,27 @@ class DecodedEntries:
     def id_set(self, entry: str | None, epoch: str | None) -> tuple[bool, frozenset[int] | None]:
         """An id-set entry (`{'ids': [...] or None}`, tagged with the epoch as a stat
         row is) read under `epoch`: (False, None) for a miss; (True, None) for a set
-        too large to be cached; else (True, its ids). The frozenset is memoized with
-        the row: a reader's follow set is read on every page."""
-        row = self(entry)
-        if row is None or epoch is None or row.get(TAG) != epoch:
+        too large to be cached; else (True, its ids). Memoized as a frozenset: a
+        reader's follow set is read on every page."""
+        if not entry or entry[0] != VALUE or epoch is None:
             return False, None
-        ids = row['ids']
-        if ids is None or isinstance(ids, frozenset):
-            return True, ids
-        frozen = self._rows[entry]['ids'] = frozenset(ids)  # the memo: shared, unchanged
-        return True, frozen
+        held = self._sets.get(entry)
+        if held is None:
+            row = _parse(entry)
+            ids = row['ids']
+            held = (row.get(TAG), None if ids is None else frozenset(ids))
+            if _size(held) <= ID_SETS_MEMO:
+                self._sets[entry] = held
+        tag, ids = held
+        return (True, ids) if tag == epoch else (False, None)
+
+
+# Ids held by one process's memo of id sets (~25 MB).
+ID_SETS_MEMO = 500_000
+
+
+def _size(held: tuple[str | None, frozenset[int] | None]) -> int:
+    return 1 + len(held[1] or ())
 
 
 class RedisCache:
