@@ -5,7 +5,7 @@
 End to end and bounded: installs wrk if missing, seeds MariaDB (database
 weiguan_bench_http; reused when already seeded), starts a bare Sanic baseline and
 the server from the same code users run (`python -m weiguan.web.app`, access log off,
-DEBUG off), logs bench users in, runs every scenario for --duration seconds with wrk
+DEBUG off) with one `worker run` beside it, logs bench users in, runs every scenario for --duration seconds with wrk
 on 127.0.0.1, then prints the table and writes it to bench/results/<date>.md.
 """
 import argparse
@@ -189,6 +189,21 @@ def server_env(config: dict, port: int, workers: int, data_path: str) -> dict:
         if key.startswith('WG_BENCH_SERVER_'):
             env['WG_' + key[len('WG_BENCH_SERVER_'):]] = value
     return env
+
+
+def worker_command(env: dict) -> tuple[bool, str]:
+    """Whether this tree's CLI has `worker run` (the feeds' job consumer)."""
+    try:
+        done = subprocess.run([PYTHON, '-m', 'weiguan.cli.app', 'worker', '--help'],
+                              env=env | {'PAGER': 'cat'}, cwd=ROOT, capture_output=True,
+                              text=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        return False, '`worker --help` did not answer in 120 s'
+    if done.returncode != 0:
+        return False, f'`python -m weiguan.cli.app worker --help` exits {done.returncode}'
+    if 'run' not in done.stdout + done.stderr:
+        return False, '`worker --help` names no `run` command'
+    return True, ''
 
 
 def login_cookies(url: str) -> list[str]:
@@ -384,8 +399,11 @@ def main() -> None:
     single_rps = {}
     for label, workers, passes in runs:
         port = free_port()
-        server = Process([PYTHON, '-m', 'weiguan.web.app'],
-                         env=server_env(config, port, workers, data_path), port=port)
+        env = server_env(config, port, workers, data_path)
+        server = Process([PYTHON, '-m', 'weiguan.web.app'], env=env, port=port)
+        # as in production, a `worker run` beside the server (feed rebuilds are jobs)
+        worker = (Process([PYTHON, '-m', 'weiguan.cli.app', 'worker', 'run'], env=env)
+                  if worker_command(env)[0] else None)
         try:
             server.wait_ready('/health')
             cookies = login_cookies(server.url)
@@ -417,6 +435,8 @@ def main() -> None:
                                + '; '.join(scaling), '']
         finally:
             server.stop()
+            if worker is not None:
+                worker.stop()
     shutil.rmtree(data_path, ignore_errors=True)
     text = '\n'.join(report)
     print('\n' + text)

@@ -41,9 +41,9 @@ from dataclasses import asdict, dataclass
 import httpx
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from http_bench import (LUA, PYTHON, ROOT, Process, ensure_wrk, free_port,  # noqa: E402
+from http_bench import (LUA, PYTHON, Process, ensure_wrk, free_port,  # noqa: E402
                         measure_baseline, open_bench_database, run_wrk, server_env,
-                        write_results)
+                        worker_command, write_results)
 
 PASSWORD = 'benchpass1'
 POPULAR = 1  # the author with every fan as a follower (an author with posts too)
@@ -273,21 +273,6 @@ def check_pages(url: str, cur, readers: list[tuple[str, int, str]], deep_ids: di
 
 
 # --- processes -----------------------------------------------------------------
-
-def worker_command(env: dict) -> tuple[bool, str]:
-    """Whether this tree's CLI has `worker run` (the feeds' job consumer)."""
-    try:
-        done = subprocess.run([PYTHON, '-m', 'weiguan.cli.app', 'worker', '--help'],
-                              env=env | {'PAGER': 'cat'}, cwd=ROOT, capture_output=True,
-                              text=True, timeout=120)
-    except subprocess.TimeoutExpired:
-        return False, '`worker --help` did not answer in 120 s'
-    if done.returncode != 0:
-        return False, f'`python -m weiguan.cli.app worker --help` exits {done.returncode}'
-    if 'run' not in done.stdout + done.stderr:
-        return False, '`worker --help` names no `run` command'
-    return True, ''
-
 
 # --- load ----------------------------------------------------------------------
 
