@@ -5,8 +5,9 @@
 End to end and bounded: installs wrk if missing, seeds MariaDB (database
 weiguan_bench_http; reused when already seeded), starts a bare Sanic baseline and
 the server from the same code users run (`python -m weiguan.web.app`, access log off,
-DEBUG off) with one `worker run` beside it, logs bench users in, runs every scenario for --duration seconds with wrk
-on 127.0.0.1, then prints the table and writes it to bench/results/<date>.md.
+DEBUG off) with one `worker run` beside it, logs bench users in, runs every scenario
+for --duration seconds with wrk on 127.0.0.1, then prints the table and writes it to
+bench/results/<date>.md.
 """
 import argparse
 import asyncio
