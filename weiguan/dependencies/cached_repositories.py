@@ -19,9 +19,9 @@ from typing import Any, Iterable, Protocol
 
 from ..entities.errors import Unavailable
 
-from .caches import (EPOCH, DecodedEntries, LocalRows, encode, file_key, following_ids_key, liked_ids_key,
-                     new_marker, post_stat_key, profile_key, stat_entry, stat_of,
-                     user_stat_key)
+from .caches import (EPOCH, DecodedEntries, LocalRows, encode, file_key, following_ids_key,
+                     liked_ids_key, new_marker, post_stat_key, profile_key, stat_entry,
+                     stat_of, user_stat_key)
 from .repositories.files import FileRepository
 from .repositories.posts import PostRepository
 from .repositories.users import UserRepository

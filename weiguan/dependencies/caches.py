@@ -251,4 +251,3 @@ def stat_of(row: dict | None, epoch: str | None) -> dict | None:
 
 def stat_entry(row: dict, epoch: str) -> str:
     return encode({**row, TAG: epoch})
-
