@@ -73,3 +73,12 @@ async def test_without_redis_every_command_of_the_batch_fails():
     results = await asyncio.gather(redis.get('a'), redis.get('b'), return_exceptions=True)
     assert all(isinstance(r, redis_errors.ConnectionError) for r in results), results
     await redis.aclose()
+
+
+async def test_a_connection_closed_by_redis_is_replaced_and_the_batch_answered(client):
+    await client.set('kept', 'yes')
+    own_id = await client.client_id()
+    other = create_redis(REDIS_URI or '')
+    assert await other.client_kill_filter(_id=own_id) == 1  # as a Redis restart would
+    await other.aclose()
+    assert await asyncio.gather(client.get('kept'), client.incr('n')) == ['yes', 1]

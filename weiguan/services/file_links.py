@@ -7,6 +7,7 @@ from .ports import Row
 # Thumbnail bounding boxes in pixels, by the name the app asks for (thumb-<name>)
 THUMB_BOUNDS = {'small': 128, 'middle': 320, 'large': 640, 'huge': 1280}
 THUMB_SIZES = tuple(THUMB_BOUNDS)
+NO_THUMBS = dict.fromkeys(THUMB_SIZES, '')  # shared by every non-image file: never changed
 
 
 def thumb_process(size: str) -> str:
@@ -19,6 +20,8 @@ class FileLinks:
 
     def __init__(self, url_base: str):
         self.url_base = url_base.rstrip('/')
+        # (size, query) built once: a timeline page presents ~80 files
+        self._thumb_queries = [(size, f'?process={thumb_process(size)}') for size in THUMB_SIZES]
 
     @overload
     def present(self, file: Row) -> Row: ...
@@ -31,8 +34,7 @@ class FileLinks:
         if file is None:
             return None
         url = f"{self.url_base}/{file['bucket']}/{file['path']}"
-        image = is_image(file)
-        thumbs = {size: f'{url}?process={thumb_process(size)}' if image else ''
-                  for size in THUMB_SIZES}
+        thumbs = ({size: url + query for size, query in self._thumb_queries}
+                  if is_image(file) else NO_THUMBS)
         return {**file, 'region': file.get('region') or FileRegion.LOCAL.value,
                 'url': url, 'thumbs': thumbs}
