@@ -82,3 +82,29 @@ async def test_a_connection_closed_by_redis_is_replaced_and_the_batch_answered(c
     assert await other.client_kill_filter(_id=own_id) == 1  # as a Redis restart would
     await other.aclose()
     assert await asyncio.gather(client.get('kept'), client.incr('n')) == ['yes', 1]
+
+
+async def test_a_pipeline_answers_as_redis_py_s_and_raises_its_first_error(client):
+    await client.set('text', 'not a number')
+    async with client.pipeline(transaction=False) as pipe:
+        pipe.set('a', 1).incr('text').hgetall('missing').evalsha('0' * 40, 0)
+        first, error, empty, no_script = await pipe.execute(raise_on_error=False)
+    assert (first, empty) == (True, {})  # hgetall's reply callback applied
+    assert isinstance(error, redis_errors.ResponseError)
+    assert isinstance(no_script, redis_errors.NoScriptError)
+    async with client.pipeline(transaction=False) as pipe:
+        pipe.get('a').incr('text')
+        with pytest.raises(redis_errors.ResponseError, match='Command # 2'):
+            await pipe.execute()
+
+
+async def test_pipelines_and_commands_side_by_side_share_one_connection(client):
+    await client.ping()
+    before = await connections_received(client)
+
+    async def pipelined(i):
+        async with client.pipeline(transaction=False) as pipe:
+            return await pipe.set(f'p{i}', i).get(f'p{i}').execute()
+    results = await asyncio.gather(*(pipelined(i) for i in range(20)), client.get('p0'))
+    assert results[:20] == [[True, str(i)] for i in range(20)]
+    assert await connections_received(client) == before

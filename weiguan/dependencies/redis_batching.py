@@ -18,12 +18,13 @@ order they were sent in. Explicit pipelines and transactions (`client.pipeline()
 are not batched: they already are one round trip. A caller that stops waiting (a
 deadline) leaves its command in the batch, as a command already sent would be."""
 import asyncio
-from typing import Any
+from typing import Any, Mapping
 
 import redis.asyncio as aioredis
+from redis.asyncio.client import Pipeline
 from redis import exceptions as redis_errors
 
-Pending = tuple[tuple[Any, ...], dict[str, Any], asyncio.Future]
+Pending = tuple[tuple[Any, ...], Mapping[str, Any], asyncio.Future]
 
 
 class CommandBatch:
@@ -34,7 +35,7 @@ class CommandBatch:
         self.pending: list[Pending] = []
         self.sending: set[asyncio.Task] = set()
 
-    def send(self, args: tuple[Any, ...], options: dict[str, Any]) -> asyncio.Future:
+    def send(self, args: tuple[Any, ...], options: Mapping[str, Any]) -> asyncio.Future:
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         if not self.pending:
@@ -102,13 +103,47 @@ class CommandBatch:
             return await pipe.execute(raise_on_error=False)
 
 
+class BatchedPipeline(Pipeline):
+    """A non-transactional pipeline whose commands join the current CommandBatch when
+    it is executed: the same answers and errors as redis-py's pipeline (the first
+    error raised, or each in its place), but none of its per-pipeline cost (a feed
+    read's pipeline was a ninth of a timeline page's CPU), and it shares the round
+    trip of the commands sent beside it."""
+
+    def __init__(self, client: 'AutoPipelinedRedis'):
+        super().__init__(client.connection_pool, client.response_callbacks, False, None)
+        self.batch = client.command_batch()
+
+    async def execute(self, raise_on_error: bool = True) -> list[Any]:
+        if self.watching or self.scripts:  # WATCH, registered scripts: redis-py's own
+            return await super().execute(raise_on_error)
+        stack = self.command_stack
+        try:
+            futures = [self.batch.send(args, options) for args, options in stack]
+            results = list(await asyncio.gather(*futures, return_exceptions=True))
+        finally:
+            await self.reset()
+        if raise_on_error:
+            self.raise_first_error(stack, results)
+        return results
+
+
 class AutoPipelinedRedis(aioredis.Redis):
-    """redis-py's asyncio client whose single commands go through a CommandBatch."""
+    """redis-py's asyncio client whose single commands go through a CommandBatch, and
+    whose non-transactional pipelines too (BatchedPipeline)."""
     _batch: CommandBatch | None = None
 
-    async def execute_command(self, *args: Any, **options: Any) -> Any:
+    def command_batch(self) -> CommandBatch:
         batch = self._batch
         if batch is None:
             batch = self._batch = CommandBatch(
                 aioredis.Redis(connection_pool=self.connection_pool))
-        return await batch.send(args, options)
+        return batch
+
+    async def execute_command(self, *args: Any, **options: Any) -> Any:
+        return await self.command_batch().send(args, options)
+
+    def pipeline(self, transaction: bool = True, shard_hint: str | None = None) -> Pipeline:
+        if transaction or shard_hint is not None:
+            return super().pipeline(transaction, shard_hint)
+        return BatchedPipeline(self)
