@@ -53,8 +53,8 @@ class CommandBatch:
         try:
             try:
                 results = await self._send_once(batch)
-            except (redis_errors.ConnectionError, redis_errors.TimeoutError, OSError):
-                results = await self._send_pipelined(batch)  # redis-py's retries
+            except (redis_errors.ConnectionError, ConnectionError):  # not a timeout:
+                results = await self._send_pipelined(batch)  # a silent Redis waits once
         except asyncio.CancelledError:
             for *_, future in batch:
                 future.cancel()
@@ -76,9 +76,11 @@ class CommandBatch:
         """The batch written at once on a pooled connection and its replies read, each
         through the client's own parse_response (its reply callbacks): what
         Pipeline.execute does without its retries, observability hooks and stack
-        (a third of a warm /post/info's CPU was Pipeline.execute). A connection
-        error disconnects the connection; the caller then sends the batch again
-        through a pipeline, which reconnects and retries as redis-py does."""
+        (a third of a warm /post/info's CPU was Pipeline.execute). Any error
+        disconnects the connection. On a connection error (one Redis closed, say)
+        the caller sends the batch again through a pipeline, which reconnects and
+        retries as redis-py does; a timeout fails the batch at once, so a partitioned
+        Redis costs a request one socket timeout, not two."""
         client, pool = self.client, self.client.connection_pool
         conn = await pool.get_connection()
         try:
