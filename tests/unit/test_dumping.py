@@ -6,7 +6,7 @@ import orjson
 import pytest
 
 from weiguan.entities import views
-from weiguan.entities.dumping import CompiledDumpSchema, compile_dumper
+from weiguan.entities.dumping import CompiledDumpSchema, _memoized, compile_dumper
 
 NOW = datetime(2026, 11, 23, 10, 15, 0, 123456, tzinfo=timezone.utc)
 WHOLE_SECOND = datetime(2026, 11, 23, 10, 15, 0, tzinfo=timezone.utc)
@@ -61,3 +61,24 @@ def test_an_unknown_field_type_is_refused_at_compile_time():
         when = marshmallow.fields.TimeDelta()
     with pytest.raises(TypeError):
         compile_dumper(Odd())
+
+
+def test_a_memoized_dump_is_kept_per_object_for_the_last_objects_dumped():
+    calls = []
+
+    def dump_one(obj):
+        calls.append(obj['id'])
+        return {'id': obj['id']}
+    dump = _memoized(dump_one, size=2)
+    a, b, c = {'id': 1}, {'id': 2}, {'id': 3}
+    assert dump(a) is dump(a) and calls == [1]  # kept: the same dump again
+    assert dump(dict(a)) == {'id': 1} and calls == [1, 1]  # an equal copy is another object
+    dump(b), dump(c)  # a's entry, the oldest, goes
+    assert dump(a) == {'id': 1} and calls == [1, 1, 2, 3, 1]
+
+
+def test_file_views_are_dumped_once_per_presented_file():
+    presented = file(6)
+    first = views.file_view.dump(presented)
+    assert views.files_view.dump([presented])[0] == first
+    assert views.file_view.dump(presented) is first

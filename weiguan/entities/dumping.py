@@ -51,7 +51,36 @@ def compile_dumper(schema: Schema) -> Dumper:
 
 
 def _compile_one(schema: Schema) -> Dumper:
-    """The dump of one object, whatever the schema's `many`: the source of a function
+    """The dump of one object, whatever the schema's `many`; memoized by the object's
+    identity when the schema has a `memo_size` (see _memoized)."""
+    dump_one = _compile_fields(schema)
+    size = getattr(schema, 'memo_size', 0)
+    return _memoized(dump_one, size) if size else dump_one
+
+
+def _memoized(dump_one: Dumper, size: int) -> Dumper:
+    """For objects that are never changed once made and are handed out again and
+    again (presented files: services/file_links.py): each one's dump is kept beside
+    it, for the `size` objects dumped last. The entry holds the object, so its id
+    cannot be another object's while the entry lives; the dump is shared by every
+    answer and never changed (orjson only reads it)."""
+    memo: dict[int, tuple[Any, Any]] = {}
+
+    def dump(obj: Any) -> Any:
+        held = memo.get(id(obj))
+        if held is not None and held[0] is obj:
+            return held[1]
+        out = dump_one(obj)
+        if len(memo) >= size:
+            del memo[next(iter(memo))]  # the oldest entry
+        memo[id(obj)] = (obj, out)
+        return out
+
+    return dump
+
+
+def _compile_fields(schema: Schema) -> Dumper:
+    """The source of a function
     with one `if` per field, run once by exec. Keys and attribute names go in as
     repr() literals; converters and defaults as names bound in its namespace."""
     namespace: dict[str, Any] = {'missing': missing}

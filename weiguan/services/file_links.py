@@ -1,5 +1,7 @@
 from typing import overload
 
+import cachetools
+
 from ..entities.enums import FileRegion
 from ..entities.files import is_image
 from .ports import Row
@@ -8,6 +10,8 @@ from .ports import Row
 THUMB_BOUNDS = {'small': 128, 'middle': 320, 'large': 640, 'huge': 1280}
 THUMB_SIZES = tuple(THUMB_BOUNDS)
 NO_THUMBS = dict.fromkeys(THUMB_SIZES, '')  # shared by every non-image file: never changed
+# Presented files kept per process (~1.5 KB each: ~15 MB); a timeline page shows ~80.
+PRESENTED_FILES = 10_000
 
 
 def thumb_process(size: str) -> str:
@@ -16,12 +20,21 @@ def thumb_process(size: str) -> str:
 
 
 class FileLinks:
-    """Adds the public `url` and `thumbs` to a file row."""
+    """Adds the public `url` and `thumbs` to a file row.
 
-    def __init__(self, url_base: str):
+    A file never changes (its deletion is its repository's: a deleted file is not
+    found), and its stored path is random, so each presented row is kept by id and
+    path (at most `max_entries`, least recently used dropped first) and the same
+    object handed out again. Nobody changes a presented row, so the dump keeps its
+    own result for it (entities/views.py, FileView): a page's files were two thirds
+    of its dump."""
+
+    def __init__(self, url_base: str, max_entries: int = PRESENTED_FILES):
         self.url_base = url_base.rstrip('/')
         # (size, query) built once: a timeline page presents ~80 files
         self._thumb_queries = [(size, f'?process={thumb_process(size)}') for size in THUMB_SIZES]
+        self._presented: cachetools.LRUCache[tuple[int, str], Row] = \
+            cachetools.LRUCache(max_entries)
 
     @overload
     def present(self, file: Row) -> Row: ...
@@ -33,6 +46,13 @@ class FileLinks:
     def present(self, file: Row | None) -> Row | None:
         if file is None:
             return None
+        key = (file['id'], file['path'])
+        view: Row | None = self._presented.get(key)
+        if view is None:
+            view = self._presented[key] = self._present(file)
+        return view
+
+    def _present(self, file: Row) -> Row:
         url = f"{self.url_base}/{file['bucket']}/{file['path']}"
         thumbs = ({size: url + query for size, query in self._thumb_queries}
                   if is_image(file) else NO_THUMBS)
