@@ -14,9 +14,10 @@ read on a pooled connection directly, not through redis-py's Pipeline (see
 What stays the same for a caller: each command answers its own result, or raises
 its own error (a ResponseError such as NOSCRIPT only to its sender; a connection
 error to every command of the batch, as it would have to each). Commands keep the
-order they were sent in. Explicit pipelines and transactions (`client.pipeline()`)
-are not batched: they already are one round trip. A caller that stops waiting (a
-deadline) leaves its command in the batch, as a command already sent would be."""
+order they were sent in. A non-transactional `client.pipeline()` joins the batch too
+(BatchedPipeline); transactions (MULTI/EXEC, WATCH) and pipelines with registered
+scripts stay redis-py's own. A caller that stops waiting (a deadline) leaves its
+command in the batch, as a command already sent would be."""
 import asyncio
 from typing import Any, Mapping
 
