@@ -10,6 +10,7 @@ document) and only its dump gets fast. (The one library that did this,
 toastedmarshmallow, stopped at marshmallow 2.) Datetimes are left as objects:
 orjson writes them in the same ISO 8601 form as marshmallow's `isoformat()`.
 """
+from collections import OrderedDict
 from typing import Any, Callable
 
 from marshmallow import Schema, fields
@@ -51,11 +52,19 @@ def compile_dumper(schema: Schema) -> Dumper:
 
 
 def _compile_one(schema: Schema) -> Dumper:
-    """The dump of one object, whatever the schema's `many`; memoized by the object's
-    identity when the schema has a `memo_size` (see _memoized)."""
-    dump_one = _compile_fields(schema)
+    """The dump of one object, whatever the schema's `many`. A schema class with a
+    `memo_size` memoizes its dumps by the object's identity (see _memoized), in one
+    memo for all its uses (a file is an avatar, an image, a video), unless an
+    instance picks its fields (`only`, `exclude`)."""
     size = getattr(schema, 'memo_size', 0)
-    return _memoized(dump_one, size) if size else dump_one
+    if not size or schema.only is not None or schema.exclude:
+        return _compile_fields(schema)
+    kind = type(schema)
+    shared: Dumper | None = kind.__dict__.get('_memoized_dump')
+    if shared is None:
+        shared = _memoized(_compile_fields(schema), size)
+        kind._memoized_dump = shared  # type: ignore[attr-defined]
+    return shared
 
 
 def _memoized(dump_one: Dumper, size: int) -> Dumper:
@@ -64,7 +73,7 @@ def _memoized(dump_one: Dumper, size: int) -> Dumper:
     it, for the `size` objects dumped last. The entry holds the object, so its id
     cannot be another object's while the entry lives; the dump is shared by every
     answer and never changed (orjson only reads it)."""
-    memo: dict[int, tuple[Any, Any]] = {}
+    memo: OrderedDict[int, tuple[Any, Any]] = OrderedDict()
 
     def dump(obj: Any) -> Any:
         held = memo.get(id(obj))
@@ -72,7 +81,7 @@ def _memoized(dump_one: Dumper, size: int) -> Dumper:
             return held[1]
         out = dump_one(obj)
         if len(memo) >= size:
-            del memo[next(iter(memo))]  # the oldest entry
+            memo.popitem(last=False)  # the oldest entry (O(1), unlike a dict's first key)
         memo[id(obj)] = (obj, out)
         return out
 

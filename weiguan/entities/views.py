@@ -28,8 +28,8 @@ class FileThumbsView(Schema):
 
 class FileView(Schema):
     # Presented files are the same object from read to read (services/file_links.py):
-    # their dumps are kept (entities/dumping.py), ~1,000 pages' worth (~10 MB).
-    memo_size = 10_000
+    # their dumps are kept (entities/dumping.py), ~50 pages' worth (~6 MB).
+    memo_size = 4096
     id = fields.Integer()
     user_id = fields.Integer(data_key='userId')
     region = fields.String()

@@ -10,8 +10,8 @@ from .ports import Row
 THUMB_BOUNDS = {'small': 128, 'middle': 320, 'large': 640, 'huge': 1280}
 THUMB_SIZES = tuple(THUMB_BOUNDS)
 NO_THUMBS = dict.fromkeys(THUMB_SIZES, '')  # shared by every non-image file: never changed
-# Presented files kept per process (~1.5 KB each: ~15 MB); a timeline page shows ~80.
-PRESENTED_FILES = 10_000
+# Presented files kept per process (~1.5 KB each: ~6 MB); a timeline page shows ~80.
+PRESENTED_FILES = 4096
 
 
 def thumb_process(size: str) -> str:
