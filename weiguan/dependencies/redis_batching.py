@@ -120,7 +120,7 @@ class BatchedPipeline(Pipeline):
     async def execute(self, raise_on_error: bool = True) -> list[Any]:
         if self.watching or self.scripts:  # WATCH, registered scripts: redis-py's own
             return await super().execute(raise_on_error)
-        stack = self.command_stack
+        stack = list(self.command_stack)  # reset() empties the pipeline
         try:
             futures = [self.batch.send(args, options) for args, options in stack]
             results = list(await asyncio.gather(*futures, return_exceptions=True))

@@ -57,8 +57,10 @@ class UserHydrator:
         rows, files, found = await concurrently(
             self.users.get_many_with_stats(ids),
             self.files.get_many(file_ids) if file_ids else None, follows)
-        followed = found if follows is not None else \
-            following & set(others) if following is not None else set()
+        if follows is not None:
+            followed = found
+        else:  # known to the caller, or nobody to ask about
+            followed = set() if following is None else following & set(others)
         files = files or {}
         presented = {uid: self.present_user(row, viewer_id, row.get('avatar'),
                                             uid in followed)
