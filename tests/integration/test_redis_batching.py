@@ -6,8 +6,11 @@ import asyncio
 import pytest
 from redis import exceptions as redis_errors
 
+from urllib.parse import urlsplit
+
 from weiguan.dependencies.kv import create_redis
 
+from tests.support.faults import TcpProxy
 from tests.support.servers import REDIS_URI, requires_redis
 
 pytestmark = requires_redis
@@ -108,3 +111,26 @@ async def test_pipelines_and_commands_side_by_side_share_one_connection(client):
     results = await asyncio.gather(*(pipelined(i) for i in range(20)), client.get('p0'))
     assert results[:20] == [[True, str(i)] for i in range(20)]
     assert await connections_received(client) == before
+
+
+async def test_a_silent_redis_fails_the_whole_batch_after_one_deadline(client):
+    """The socket timeout is one deadline for a batch (no timer per reply): a
+    partition fails every command of the batch once it has passed, and the next
+    batch, on a new connection, is answered once bytes flow again."""
+    uri = urlsplit(REDIS_URI)
+    proxy = await TcpProxy(uri.hostname, uri.port or 6379).start()
+    proxied = create_redis(f'redis://127.0.0.1:{proxy.port}{uri.path}', socket_timeout=0.3)
+    try:
+        assert await proxied.set('before', 'yes') is True
+        proxy.cut('blackhole')
+        started = asyncio.get_running_loop().time()
+        results = await asyncio.wait_for(asyncio.gather(  # without a deadline: hangs
+            proxied.get('before'), proxied.incr('n'), return_exceptions=True), 5)
+        waited = asyncio.get_running_loop().time() - started
+        assert all(isinstance(r, redis_errors.TimeoutError) for r in results), results
+        assert 0.3 <= waited < 1.5
+        proxy.restore()
+        assert await proxied.get('before') == 'yes'
+    finally:
+        await proxied.aclose()
+        await proxy.close()

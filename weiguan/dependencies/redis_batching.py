@@ -28,6 +28,54 @@ from redis import exceptions as redis_errors
 Pending = tuple[tuple[Any, ...], Mapping[str, Any], asyncio.Future]
 
 
+class Deadlines:
+    """The deadlines of the batches being read, on one coarse timer instead of one
+    timer each (asyncio.timeout: a uvloop timer per batch cost ~15 µs, nearly half
+    of a small batch). A batch still reading when its deadline has passed has its
+    task cancelled, at most `tick` late, and `end` tells the batch that the
+    cancellation was its deadline (asyncio.timeout's way, with one timer for all)."""
+
+    def __init__(self, tick: float = 0.05):
+        self.tick = tick
+        self._due: dict[asyncio.Task, float] = {}
+        self._expired: set[asyncio.Task] = set()
+        self._timer: asyncio.TimerHandle | None = None
+
+    def start(self, seconds: float | None) -> None:
+        """A deadline `seconds` from now for the current task (None: no deadline)."""
+        task = asyncio.current_task()
+        if seconds is None or task is None:
+            return
+        loop = asyncio.get_running_loop()
+        self._due[task] = loop.time() + seconds
+        if self._timer is None:
+            self._timer = loop.call_later(self.tick, self._check)
+
+    def end(self) -> bool:
+        """The current task's deadline ended: True if it had passed (the task was
+        cancelled for it; that cancellation is taken back)."""
+        task = asyncio.current_task()
+        if task is None:
+            return False
+        self._due.pop(task, None)
+        if task not in self._expired:
+            return False
+        self._expired.discard(task)
+        task.uncancel()
+        return True
+
+    def _check(self) -> None:
+        loop = asyncio.get_running_loop()
+        now, self._timer = loop.time(), None
+        for task, due in list(self._due.items()):
+            if due <= now:
+                del self._due[task]
+                self._expired.add(task)
+                task.cancel()
+        if self._due:
+            self._timer = loop.call_later(self.tick, self._check)
+
+
 class CommandBatch:
     """The commands sent during this turn of the loop, and the pipelines in flight."""
 
@@ -35,6 +83,7 @@ class CommandBatch:
         self.client = client  # a plain client on the same pool: its pipelines send
         self.pending: list[Pending] = []
         self.sending: set[asyncio.Task] = set()
+        self.deadlines = Deadlines()
 
     def send(self, args: tuple[Any, ...], options: Mapping[str, Any]) -> asyncio.Future:
         loop = asyncio.get_running_loop()
@@ -77,13 +126,19 @@ class CommandBatch:
         """The batch written at once on a pooled connection and its replies read, each
         through the client's own parse_response (its reply callbacks): what
         Pipeline.execute does without its retries, observability hooks and stack
-        (a third of a warm /post/info's CPU was Pipeline.execute). Any error
-        disconnects the connection. On a connection error (one Redis closed, say)
-        the caller sends the batch again through a pipeline, which reconnects and
-        retries as redis-py does; a timeout fails the batch at once, so a partitioned
-        Redis costs a request one socket timeout, not two."""
+        (a third of a warm /post/info's CPU was Pipeline.execute).
+
+        The connection's socket timeout becomes one deadline for the whole batch, on
+        the batches' shared timer (Deadlines): redis-py arms a timer for every reply,
+        and those timers were a fifth of a timeline page's CPU (docs/performance.md).
+        Any error disconnects the connection. On a connection error (one Redis
+        closed, say) the caller sends the batch again through a pipeline, which
+        reconnects and retries as redis-py does; a timeout fails the batch at once,
+        so a partitioned Redis costs a request one socket timeout, not two."""
         client, pool = self.client, self.client.connection_pool
         conn = await pool.get_connection()
+        seconds, conn.socket_timeout = conn.socket_timeout, None
+        self.deadlines.start(seconds)
         try:
             await conn.send_packed_command(conn.pack_commands([args for args, _, _ in batch]))
             results: list[Any] = []
@@ -93,10 +148,16 @@ class CommandBatch:
                 except redis_errors.ResponseError as error:
                     results.append(error)
             return results
-        except BaseException:
+        except BaseException as error:
+            expired = self.deadlines.end()
             await conn.disconnect()  # replies may be left unread on it
+            if expired:
+                raise redis_errors.TimeoutError(
+                    f'Timeout reading from Redis ({seconds} s)') from error
             raise
         finally:
+            self.deadlines.end()
+            conn.socket_timeout = seconds
             await pool.release(conn)
 
     async def _send_pipelined(self, batch: list[Pending]) -> list[Any]:
