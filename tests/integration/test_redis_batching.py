@@ -2,11 +2,10 @@
 a real Redis: what a caller sees is what it saw command by command, while the commands
 sent side by side travel together."""
 import asyncio
+from urllib.parse import urlsplit
 
 import pytest
 from redis import exceptions as redis_errors
-
-from urllib.parse import urlsplit
 
 from weiguan.dependencies.kv import create_redis
 

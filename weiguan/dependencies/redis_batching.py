@@ -80,7 +80,8 @@ class CommandBatch:
     """The commands sent during this turn of the loop, and the pipelines in flight."""
 
     def __init__(self, client: aioredis.Redis):
-        self.client = client  # a plain client on the same pool: its pipelines send
+        self.client = client  # a plain client on the same pool: it parses the replies,
+        # and its pipelines send a batch again after a connection error
         self.pending: list[Pending] = []
         self.sending: set[asyncio.Task] = set()
         self.deadlines = Deadlines()
@@ -147,6 +148,7 @@ class CommandBatch:
                     results.append(await client.parse_response(conn, args[0], **options))
                 except redis_errors.ResponseError as error:
                     results.append(error)
+            self.deadlines.end()
             return results
         except BaseException as error:
             expired = self.deadlines.end()
@@ -156,7 +158,6 @@ class CommandBatch:
                     f'Timeout reading from Redis ({seconds} s)') from error
             raise
         finally:
-            self.deadlines.end()
             conn.socket_timeout = seconds
             await pool.release(conn)
 

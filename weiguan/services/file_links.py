@@ -19,6 +19,10 @@ def thumb_process(size: str) -> str:
     return f'thumb-{size}'
 
 
+# (size, query) built once: a timeline page presents ~80 files
+THUMB_QUERIES = tuple((size, f'?process={thumb_process(size)}') for size in THUMB_SIZES)
+
+
 class FileLinks:
     """Adds the public `url` and `thumbs` to a file row.
 
@@ -31,8 +35,6 @@ class FileLinks:
 
     def __init__(self, url_base: str, max_entries: int = PRESENTED_FILES):
         self.url_base = url_base.rstrip('/')
-        # (size, query) built once: a timeline page presents ~80 files
-        self._thumb_queries = [(size, f'?process={thumb_process(size)}') for size in THUMB_SIZES]
         self._presented: cachetools.LRUCache[tuple[int, str], Row] = \
             cachetools.LRUCache(max_entries)
 
@@ -54,7 +56,7 @@ class FileLinks:
 
     def _present(self, file: Row) -> Row:
         url = f"{self.url_base}/{file['bucket']}/{file['path']}"
-        thumbs = ({size: url + query for size, query in self._thumb_queries}
+        thumbs = ({size: url + query for size, query in THUMB_QUERIES}
                   if is_image(file) else NO_THUMBS)
         return {**file, 'region': file.get('region') or FileRegion.LOCAL.value,
                 'url': url, 'thumbs': thumbs}
