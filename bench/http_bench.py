@@ -439,15 +439,15 @@ def main() -> None:
             if worker is not None:
                 worker.stop()
     shutil.rmtree(data_path, ignore_errors=True)
+    write_results(report, save=not args.profile)
+
+
+def write_results(report: list[str], suffix: str = '', save: bool = True) -> None:
+    """The report's lines printed, and written to bench/results/<date><suffix>.md."""
     text = '\n'.join(report)
     print('\n' + text)
-    if args.profile:
+    if not save:
         return
-    write_results(text)
-
-
-def write_results(text: str, suffix: str = '') -> None:
-    """The report to bench/results/<date><suffix>.md."""
     path = os.path.join(ROOT, 'bench', 'results', f'{datetime.date.today()}{suffix}.md')
     with open(path, 'w') as f:
         f.write(text + '\n')

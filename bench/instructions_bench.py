@@ -124,11 +124,9 @@ def main() -> None:
              f'| bare Sanic baseline | {base:,.0f} | 100% | |']
     lines += [f'| {label} | {figure:,.0f} | {base / figure:.1%} | {figure / this - 1:+.1%} |'
               for label, figure in rows]
-    text = '\n'.join(['# Instructions per /health request (callgrind)', '',
-                      f'{args.requests} keep-alive requests per variant, after a '
-                      'warm-up; embedded default.', '', *lines])
-    print('\n' + text)
-    write_results(text, '-instructions')
+    write_results(['# Instructions per /health request (callgrind)', '',
+                   f'{args.requests} keep-alive requests per variant, after a '
+                   'warm-up; embedded default.', '', *lines], '-instructions')
 
 
 if __name__ == '__main__':

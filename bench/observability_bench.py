@@ -148,12 +148,10 @@ def main() -> None:
             lines.append(f'| {label} | {name} | {rps:,.0f} | {rps / base:.1%} | '
                          f'{rps / before - 1:+.1%} | {cpu:.1f} | {base_cpu / cpu:.1%} | '
                          f'{cpu / before_cpu - 1:+.1%} |')
-    text = '\n'.join([f'# Observability cost, {datetime.datetime.now():%Y-%m-%d %H:%M}', '',
-                      f'{os.cpu_count()} cores; wrk -t2 -c{args.connections} '
-                      f'-d{args.duration}s, {args.rounds} interleaved rounds; MariaDB + '
-                      f'Redis; before = {args.before}.', '', *lines])
-    print('\n' + text)
-    write_results(text, '-observability')
+    write_results([f'# Observability cost, {datetime.datetime.now():%Y-%m-%d %H:%M}', '',
+                   f'{os.cpu_count()} cores; wrk -t2 -c{args.connections} '
+                   f'-d{args.duration}s, {args.rounds} interleaved rounds; MariaDB + '
+                   f'Redis; before = {args.before}.', '', *lines], '-observability')
 
 
 if __name__ == '__main__':

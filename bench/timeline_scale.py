@@ -593,9 +593,7 @@ def main() -> None:
         conn.close()
         for process in [*workers, server]:
             process.stop()
-    text = '\n'.join(report)
-    print('\n' + text)
-    write_results(text, '-timeline-scale' + ('-quick' if args.quick else ''))
+    write_results(report, '-timeline-scale' + ('-quick' if args.quick else ''))
 
 
 if __name__ == '__main__':

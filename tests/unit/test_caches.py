@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 
 from weiguan.dependencies import caches
 from weiguan.dependencies.caches import (DecodedEntries, LocalRows, MemoryCache, decode,
-                                         encode, new_marker, stat_entry, stat_of)
+                                         encode, new_marker, stat_entry)
 
 
 class Clock:
@@ -56,9 +56,12 @@ def test_rows_come_back_with_their_times_and_json():
 
 def test_a_stat_row_is_valid_only_under_the_epoch_it_was_read_in():
     entry = stat_entry({'post_count': 3}, '~epoch1')
-    assert stat_of(decode(entry), '~epoch1') == {'post_count': 3}
-    assert stat_of(decode(entry), '~epoch2') is None
-    assert stat_of(decode(entry), None) is None  # no epoch (flushed, evicted): nothing trusted
+    decoded = DecodedEntries(10)
+    assert decoded.stat(entry, '~epoch1') == {'post_count': 3}
+    assert decoded.stat(entry, '~epoch1') is decoded.stat(entry, '~epoch1')  # memoized
+    assert decoded.stat(entry, '~epoch2') is None
+    assert decoded.stat(entry, None) is None  # no epoch (flushed, evicted): nothing trusted
+    assert decoded.stat(new_marker(), '~epoch1') is None and decoded.stat(None, '~epoch1') is None
 
 
 def test_decoded_entries_are_copies_and_bounded():

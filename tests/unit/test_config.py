@@ -64,6 +64,12 @@ def test_bad_env_values_name_the_variable(key, raw):
         load_config(env={'WG_' + key: raw})
 
 
+@pytest.mark.parametrize('key', ['CACHE_MAX_ENTRIES', 'FEED_MAX_ITEMS', 'WORKER_CONCURRENCY'])
+def test_sizes_below_one_are_refused(key):
+    with pytest.raises(ConfigError, match=f'WG_{key}: expected at least 1, got 0'):
+        load_config(env={'WG_' + key: '0'})
+
+
 def test_overrides_win_over_env_and_unknown_keys_are_refused():
     config = load_config(env={'WG_PORT': '9001'}, PORT=9002)
     assert config['PORT'] == 9002

@@ -166,6 +166,9 @@ SETTINGS: dict[str, tuple[type, Any, str]] = {
 LOG_FORMATS = ('text', 'json')
 TRACING_EXPORTERS = ('none', 'zipkin', 'otlp', 'console')
 MYSQL_DRIVERS = ('asyncmy', 'aiomysql')
+# Sizes that mean nothing at 0 (a cache bound of 0 would be no bound at all)
+AT_LEAST_ONE = ('CACHE_MAX_ENTRIES', 'FEED_MAX_ITEMS', 'FANOUT_BATCH_SIZE', 'WORKER_CONCURRENCY',
+                'WS_SEND_QUEUE', 'WS_MAX_FRAME_SIZE')
 
 _TRUE = {'1', 'true', 'yes', 'on'}
 _FALSE = {'0', 'false', 'no', 'off', ''}
@@ -202,6 +205,9 @@ def _check_choices(config: Mapping[str, Any]) -> None:
         if config[key] not in choices:
             raise ConfigError(f'{ENV_PREFIX}{key}: expected one of {", ".join(choices)}, '
                               f'got {config[key]!r}')
+    for key in AT_LEAST_ONE:
+        if config[key] < 1:
+            raise ConfigError(f'{ENV_PREFIX}{key}: expected at least 1, got {config[key]!r}')
     if not 0 <= config['TRACING_SAMPLE_RATIO'] <= 1:
         raise ConfigError(f'{ENV_PREFIX}TRACING_SAMPLE_RATIO: expected a number from 0 to 1, '
                           f'got {config["TRACING_SAMPLE_RATIO"]!r}')

@@ -21,7 +21,7 @@ from ..entities.errors import Unavailable
 
 from .caches import (EPOCH, DecodedEntries, LocalRows, encode, file_key, following_ids_key,
                      liked_ids_key, new_marker, post_stat_key, profile_key, stat_entry,
-                     stat_of, user_stat_key)
+                     user_stat_key)
 from .repositories.files import FileRepository
 from .repositories.posts import PostRepository
 from .repositories.users import UserRepository
@@ -117,9 +117,9 @@ class CachedUserRepository(_Delegating):
         entries = await self.cache.get_many([*map(profile_key, ids), *map(user_stat_key, ids),
                                              EPOCH])
         epoch = entries[-1]
-        decode = self.cache.decode
-        profiles = [decode(entry) for entry in entries[:count]]
-        stats = [stat_of(decode(entry), epoch) for entry in entries[count:2 * count]]
+        decoded = self.cache.decode
+        profiles = [decoded.shared(entry) for entry in entries[:count]]  # only spread below
+        stats = [decoded.stat(entry, epoch) for entry in entries[count:2 * count]]
         if all(profiles) and all(stats):
             return {i: {**p, 'stat': stat} for i, p, stat in zip(ids, profiles, stats)
                     if p is not None}
@@ -240,7 +240,7 @@ class CachedPostRepository(_Delegating):
                 self.bodies.put(id, {k: v for k, v in post.items() if k != 'stat'})
             return post
         entry, epoch = await self.cache.get_many([post_stat_key(id), EPOCH])
-        stat = stat_of(self.cache.decode(entry), epoch)
+        stat = self.cache.decode.stat(entry, epoch)
         if stat is not None:
             return {**body, 'stat': stat}
         stat = (await self.sql.stats_many([id])).get(id)
@@ -261,8 +261,7 @@ class CachedPostRepository(_Delegating):
         entries: list[str | None] = []
         if all(bodies):
             entries = await self.cache.get_many([*map(post_stat_key, ids), EPOCH])
-            decode = self.cache.decode
-            stats = [stat_of(decode(entry), entries[-1]) for entry in entries[:-1]]
+            stats = [self.cache.decode.stat(entry, entries[-1]) for entry in entries[:-1]]
             if all(stats):
                 return {i: {**b, 'stat': s} for i, b, s in zip(ids, bodies, stats)
                         if b is not None}

@@ -1,6 +1,6 @@
 from typing import overload
 
-import cachetools
+import cachebox
 
 from ..entities.enums import FileRegion
 from ..entities.files import is_image
@@ -35,8 +35,7 @@ class FileLinks:
 
     def __init__(self, url_base: str, max_entries: int = PRESENTED_FILES):
         self.url_base = url_base.rstrip('/')
-        self._presented: cachetools.LRUCache[tuple[int, str], Row] = \
-            cachetools.LRUCache(max_entries)
+        self._presented: cachebox.LRUCache[tuple[int, str], Row] = cachebox.LRUCache(max_entries)
 
     @overload
     def present(self, file: Row) -> Row: ...
