@@ -43,6 +43,32 @@ def ensure_wrk() -> None:
     subprocess.run(['apt-get', 'install', '-y', '-qq', 'wrk'], check=True)
 
 
+def ensure_redis(uri: str) -> None:
+    """A Redis of its own on a local port of the bench's (timeline_scale measures its
+    memory), started if nothing answers there: in memory only, left running."""
+    import redis as redis_py
+    from urllib.parse import urlsplit
+    client = redis_py.Redis.from_url(uri)
+    try:
+        client.ping()
+        return
+    except redis_py.ConnectionError:
+        parts = urlsplit(uri)
+        if parts.hostname not in ('127.0.0.1', 'localhost'):
+            raise
+    print(f'starting redis-server on port {parts.port} ...', flush=True)
+    subprocess.run(['redis-server', '--port', str(parts.port or 6379), '--save', '',
+                    '--appendonly', 'no', '--daemonize', 'yes'], check=True,
+                   stdout=subprocess.DEVNULL)
+    for _ in range(50):
+        try:
+            client.ping()
+            return
+        except redis_py.ConnectionError:
+            time.sleep(0.1)
+    raise SystemExit(f'redis-server on port {parts.port} did not answer')
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(('127.0.0.1', 0))

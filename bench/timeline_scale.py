@@ -10,8 +10,9 @@ End to end and bounded, on whatever tree it runs in:
    names another), with MariaDB's SEQUENCE engine and INSERT ... SELECT: exact
    user_stat and post_stat rows, checked afterwards by the project's reconcile job
    (it must repair nothing). The seed is reused when its marker row (table
-   bench_seed) names the same sizes; --reseed forces it. Redis (db 13 on port 6315;
-   WG_BENCH_REDIS_URI names another) is flushed before the server starts.
+   bench_seed) names the same sizes; --reseed forces it. Redis (db 13 on port 6315,
+   started if nothing answers there; WG_BENCH_REDIS_URI names another) is flushed
+   before the server starts.
 2. Starts the bare Sanic baseline, then `python -m weiguan.web.app` (WG_WORKERS=1)
    and, when the CLI has a `worker` command, --workers `worker run` processes;
    logs the readers in and checks each reader's first and second page (and the
@@ -41,7 +42,7 @@ from dataclasses import asdict, dataclass
 import httpx
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from http_bench import (LUA, PYTHON, Process, ensure_wrk, free_port,  # noqa: E402
+from http_bench import (LUA, PYTHON, Process, ensure_redis, ensure_wrk, free_port,  # noqa: E402
                         measure_baseline, open_bench_database, run_wrk, server_env,
                         worker_command, write_results)
 
@@ -532,6 +533,7 @@ def main() -> None:
     asyncio.run(seed(config, sizes, args.reseed))
 
     import redis as redis_py
+    ensure_redis(config['REDIS_URI'])
     redis_py.Redis.from_url(config['REDIS_URI']).flushdb()  # as after a restore
     data_path = tempfile.mkdtemp(prefix='weiguan-bench-scale-')
     port = free_port()

@@ -17,7 +17,8 @@ from weiguan.services.rate_limits import Limit, RateLimiter
 from weiguan.services.verify_codes import VerifyCodeService
 
 from tests.support.servers import REDIS_URI, requires_redis
-from tests.support.fakes import FakeCodeSender, FakeFiles, FakeFollowRepo, FakeHasher, FakeUsers
+from tests.support.fakes import FakeFiles, FakeFollowRepo, FakeUsers
+from tests.support.fakes_accounts import FakeCodeSender, FakeHasher
 from tests.support import PASSWORD, call, register
 
 NONE = Limit(0, 60)

@@ -15,7 +15,7 @@ from weiguan.dependencies.sessions import PREFIX, USER_PREFIX, SessionStore
 
 from tests.support.servers import REDIS_URI
 from tests.support.servers import test_config as make_config
-from tests.support.fakes import FakeClock
+from tests.support.fakes_accounts import FakeClock
 from tests.support import PASSWORD, call, register
 
 DAY = 24 * 3600

@@ -8,7 +8,7 @@ from weiguan.dependencies.kv import MemoryStore, RedisStore, create_redis
 from weiguan.entities.errors import Unavailable
 
 from tests.support.servers import REDIS_URI
-from tests.support.fakes import FakeClock
+from tests.support.fakes_accounts import FakeClock
 
 STORES = ['memory'] + (['redis'] if REDIS_URI else [])
 
@@ -129,7 +129,7 @@ async def test_unreachable_redis_is_unavailable():
 
 async def test_the_memory_store_sweeps_expired_keys_a_bounded_batch_per_write():
     from weiguan.dependencies.kv import MemoryStore
-    from tests.support.fakes import FakeClock
+    from tests.support.fakes_accounts import FakeClock
     clock = FakeClock()
     store = MemoryStore(clock=clock, sweep_batch=10)
     for i in range(35):
@@ -146,7 +146,7 @@ async def test_the_memory_store_sweeps_expired_keys_a_bounded_batch_per_write():
 
 async def test_a_key_extended_after_its_first_expiry_is_not_swept():
     from weiguan.dependencies.kv import MemoryStore
-    from tests.support.fakes import FakeClock
+    from tests.support.fakes_accounts import FakeClock
     clock = FakeClock()
     store = MemoryStore(clock=clock)
     await store.set('s', 'v', 10)

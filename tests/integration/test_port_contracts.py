@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from tests.support.fakes import FakeCodeSender
+from tests.support.fakes_accounts import FakeCodeSender
 from weiguan.dependencies.kv import create_redis
 from weiguan.dependencies.locks import NoJobLocks, RedisJobLocks
 from weiguan.dependencies.pubsub import MemoryBroker, RedisBroker

@@ -109,6 +109,7 @@ async def test_pipelines_and_commands_side_by_side_share_one_connection(client):
             return await pipe.set(f'p{i}', i).get(f'p{i}').execute()
     results = await asyncio.gather(*(pipelined(i) for i in range(20)), client.get('p0'))
     assert results[:20] == [[True, str(i)] for i in range(20)]
+    assert results[20] == '0'  # sent last, after the first pipeline's SET
     assert await connections_received(client) == before
 
 

@@ -3,8 +3,8 @@ message service."""
 from datetime import datetime, timezone
 from types import SimpleNamespace
 
-from tests.support.fakes import (FakeClock, FakeFiles, FakeFollowRepo, FakeLikeRepo,
-                                 FakePostRepo, FakeUsers)
+from tests.support.fakes import FakeFiles, FakeFollowRepo, FakeLikeRepo, FakePostRepo, FakeUsers
+from tests.support.fakes_accounts import FakeClock
 from weiguan.dependencies.feeds_memory import MemoryFeeds
 from weiguan.dependencies.job_queue import InProcessJobs
 from weiguan.services.feeds import FeedService

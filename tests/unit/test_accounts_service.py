@@ -10,7 +10,8 @@ from weiguan.services.file_links import FileLinks
 from weiguan.services.hydration import UserHydrator
 from weiguan.services.verify_codes import VerifyCodeService
 
-from tests.support.fakes import FakeClock, FakeCodeSender, FakeFiles, FakeFollowRepo, FakeHasher, FakeUsers
+from tests.support.fakes import FakeFiles, FakeFollowRepo, FakeUsers
+from tests.support.fakes_accounts import FakeClock, FakeCodeSender, FakeHasher
 
 PASSWORD = 'secret123'
 MODIFY = VerifyCodeType.MODIFY

@@ -14,7 +14,8 @@ from weiguan.services.rate_limits import Limit, RateLimiter, ip_subject
 from weiguan.services.storage import StorageService
 from weiguan.services.verify_codes import VerifyCodeService
 
-from tests.support.fakes import FakeClock, FakeCodeSender, FakeFiles, FakeFollowRepo, FakeHasher, FakeUsers
+from tests.support.fakes import FakeFiles, FakeFollowRepo, FakeUsers
+from tests.support.fakes_accounts import FakeClock, FakeCodeSender, FakeHasher
 
 PASSWORD = 'secret123'
 NONE = Limit(0, 60)

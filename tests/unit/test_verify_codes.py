@@ -8,7 +8,7 @@ from weiguan.entities.enums import VerifyChannel, VerifyCodeType
 from weiguan.entities.errors import TooManyRequests
 from weiguan.services.verify_codes import VerifyCodeService
 
-from tests.support.fakes import FakeClock, FakeCodeSender
+from tests.support.fakes_accounts import FakeClock, FakeCodeSender
 
 MOBILE = VerifyChannel.MOBILE
 EMAIL = VerifyChannel.EMAIL
