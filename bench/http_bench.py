@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -47,13 +48,11 @@ def ensure_redis(uri: str) -> None:
     """A Redis of its own on a local port of the bench's (timeline_scale measures its
     memory), started if nothing answers there: in memory only, left running."""
     import redis as redis_py
-    from urllib.parse import urlsplit
-    client = redis_py.Redis.from_url(uri)
+    client, parts = redis_py.Redis.from_url(uri), urlsplit(uri)
     try:
         client.ping()
         return
     except redis_py.ConnectionError:
-        parts = urlsplit(uri)
         if parts.hostname not in ('127.0.0.1', 'localhost'):
             raise
     print(f'starting redis-server on port {parts.port} ...', flush=True)

@@ -199,7 +199,7 @@ def _parse(key: str, kind: type, raw: str) -> Any:
     return raw
 
 
-def _check_choices(config: Mapping[str, Any]) -> None:
+def _check_values(config: Mapping[str, Any]) -> None:
     for key, choices in (('LOG_FORMAT', LOG_FORMATS), ('TRACING_EXPORTER', TRACING_EXPORTERS),
                          ('MYSQL_DRIVER', MYSQL_DRIVERS)):
         if config[key] not in choices:
@@ -225,7 +225,7 @@ def load_config(env: Mapping[str, str] | None = None,
     if unknown:
         raise ConfigError(f'unknown config keys: {sorted(unknown)}')
     config.update(overrides)
-    _check_choices(config)
+    _check_values(config)
     if config['DB_CREATE_TABLES'] is None:
         config['DB_CREATE_TABLES'] = not config['MYSQL_HOST']
     if config['UPLOAD_FILE_URL_BASE'] is None:

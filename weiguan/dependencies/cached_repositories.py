@@ -261,7 +261,8 @@ class CachedPostRepository(_Delegating):
         entries: list[str | None] = []
         if all(bodies):
             entries = await self.cache.get_many([*map(post_stat_key, ids), EPOCH])
-            stats = [self.cache.decode.stat(entry, entries[-1]) for entry in entries[:-1]]
+            stat_of = self.cache.decode.stat
+            stats = [stat_of(entry, entries[-1]) for entry in entries[:-1]]
             if all(stats):
                 return {i: {**b, 'stat': s} for i, b, s in zip(ids, bodies, stats)
                         if b is not None}
