@@ -332,7 +332,27 @@ def upload_body() -> tuple[bytes, str]:
     return body, f'multipart/form-data; boundary={boundary}'
 
 
-def scenarios(cookies: list[str], body_file: str, content_type: str) -> list[tuple]:
+DEEP = 400  # position in a bench user's timeline of the deep page: inside the feed's window
+
+
+def deep_before_id(url: str, cookie: str) -> int:
+    """The id at position DEEP of the bench user's timeline, walked page by page: a
+    `beforeId` there gives a full page from inside the feed (beyond its window,
+    FEED_MAX_ITEMS, the timeline ends with an empty page: docs/api.md)."""
+    before: int | None = None
+    with httpx.Client(base_url=url, timeout=30, cookies={'session': cookie}) as client:
+        for _ in range(DEEP // 20):
+            query = {'limit': 20} | ({} if before is None else {'beforeId': before})
+            posts = client.get('/post/following', params=query).json()['data']['posts']
+            if len(posts) < 20:
+                raise SystemExit(f'the bench timeline ends before position {DEEP}')
+            before = posts[-1]['id']
+    assert before is not None
+    return before
+
+
+def scenarios(cookies: list[str], body_file: str, content_type: str,
+              deep_id: int) -> list[tuple]:
     """(name, path for the URL, script, env)"""
     session = os.path.join(LUA, 'session.lua')
     common = {'WG_COOKIES': ','.join(cookies), 'WG_ID_MAX': str(POSTS)}
@@ -345,7 +365,7 @@ def scenarios(cookies: list[str], body_file: str, content_type: str) -> list[tup
         ('/post/info, 1,000 hot posts', session, get('/post/info?id=%d') | {'WG_ID_MAX': '1000'}),
         ('/post/following?limit=20', session, get('/post/following?limit=20')),
         ('/post/following?limit=20&beforeId=deep', session,
-         get('/post/following?limit=20&beforeId=20000')),
+         get(f'/post/following?limit=20&beforeId={deep_id}')),
         ('/user/followers?limit=20', session, get('/user/followers?limit=20')),
         ('like + unlike pair', session, common | {
             'WG_PATHS': '/post/like|/post/unlike', 'WG_METHOD': 'POST',
@@ -433,9 +453,11 @@ def main() -> None:
         try:
             server.wait_ready('/health')
             cookies = login_cookies(server.url)
+            deep_id = deep_before_id(server.url, cookies[0])
             for run in range(1, passes + 1):
                 results = []
-                for name, script, env in scenarios(cookies, body_file, content_type):
+                for name, script, env in scenarios(cookies, body_file, content_type,
+                                                          deep_id):
                     if args.only and args.only not in name:
                         continue
                     spy = (start_profile(server, name, args.duration)

@@ -73,12 +73,29 @@ async def test_revoking_credentials_ends_every_session_on_its_next_request(serve
     phone, tablet = make_client(), make_client()
     user = await register(phone, 'alice')
     await call(tablet, 'POST', '/account/login', username='alice', password=PASSWORD)
+    for client in (phone, tablet):  # sessions in use: the server knows their owner
+        assert (await whoami(client))['username'] == 'alice'
     users, accounts, hasher = await provided(server.container, 'users', 'account_service',
                                              'hasher')
     await users.update(user['id'], password=await hasher.hash(NEW_PASSWORD))
     await accounts.end_sessions(user['id'])
     assert await whoami(phone) is None
     assert await whoami(tablet) is None
+
+
+async def test_a_session_in_use_is_dead_once_its_credential_version_changes(server,
+                                                                              make_client):
+    """The session is still stored (nothing deleted it): only its version, read on
+    each request beside the session itself, says it is stale."""
+    phone = make_client()
+    user = await register(phone, 'alice')
+    assert (await whoami(phone))['username'] == 'alice'
+    users, hasher, credentials = await provided(server.container, 'users', 'hasher',
+                                                'credential_service')
+    changed = await users.update(user['id'], password=await hasher.hash(NEW_PASSWORD))
+    await credentials.publish(changed)
+    assert await whoami(phone) is None
+    assert await whoami(phone) is None  # and stays so: it was deleted
 
 
 async def test_a_stale_cache_fill_never_overwrites_a_newer_version():

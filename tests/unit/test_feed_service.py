@@ -115,6 +115,25 @@ async def test_a_page_short_of_visible_posts_reads_on():
     assert await _page(social, alice, limit=5) == (kept[::-1], 3)
 
 
+async def test_posts_of_an_unfollowed_author_left_in_a_feed_are_not_shown():
+    """A fan-out that read the followers before an unfollow adds after its removal:
+    the newest posts of the feed are then an author's the reader left, and the page
+    is made of the followed author's posts below them."""
+    social = make_social(jobs=HeldJobs())
+    alice, bob, carol = await _users(social, 'alice', 'bob', 'carol')
+    for author in (bob, carol):
+        await social.user_service.follow(alice, author)
+    await _page(social, alice)
+    kept = await _publish(social, carol, 3)
+    await social.jobs.drain()
+    await social.user_service.unfollow(alice, bob)
+    late = await _publish(social, bob, 4)
+    await social.feed_store.add([alice], late, 800)  # the late fan-out's writes
+    assert set(late) <= set(await _feed(social, alice))
+    assert await _page(social, alice, limit=2) == (kept[:0:-1], 3)
+    assert await _page(social, alice, limit=5) == (kept[::-1], 3)
+
+
 async def test_an_inactive_reader_gets_no_fan_out_and_a_rebuilt_feed():
     social = make_social(active_days=1)
     alice, bob = await _users(social, 'alice', 'bob')

@@ -43,6 +43,9 @@ class FileView(Schema):
 
 
 class UserStatView(Schema):
+    # A cached stat row is the same object while it holds (dependencies/caches.py):
+    # its dump is kept, as a file's is; ~100 pages' worth.
+    memo_size = 4096
     id = fields.Integer()
     user_id = fields.Integer(data_key='userId')
     post_count = fields.Integer(data_key='postCount')
@@ -68,6 +71,7 @@ class UserView(Schema):
 
 
 class PostStatView(Schema):
+    memo_size = 4096  # as UserStatView's
     id = fields.Integer()
     post_id = fields.Integer(data_key='postId')
     like_count = fields.Integer(data_key='likeCount')

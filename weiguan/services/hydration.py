@@ -42,25 +42,19 @@ class UserHydrator:
         return view
 
     async def many(self, ids: Iterable[int], viewer_id: int | None,
-                   extra_file_ids: Iterable[int] = (),
-                   following: set[int] | None = None) -> tuple[dict[int, Row], dict[int, Row]]:
+                   extra_file_ids: Iterable[int] = ()) -> tuple[dict[int, Row], dict[int, Row]]:
         """Users by id, fully presented (avatars come joined to the users), and the
         files `extra_file_ids` names, fetched beside them so a caller needing more
-        files pays no extra round trip. `following`: which of them the viewer
-        follows, when the caller has just read it."""
+        files pays no extra round trip; which of them the viewer follows too."""
         ids = list(dict.fromkeys(i for i in ids if i is not None))
         file_ids = list(extra_file_ids)
         others = [i for i in ids if i != viewer_id]  # nobody follows themselves
-        follows = None
-        if following is None and viewer_id is not None and others:
-            follows = self.follows.following_among(viewer_id, others)
-        rows, files, found = await concurrently(
+        rows, files, followed = await concurrently(
             self.users.get_many_with_stats(ids),
-            self.files.get_many(file_ids) if file_ids else None, follows)
-        if follows is not None:
-            followed = found
-        else:  # known to the caller, or nobody to ask about
-            followed = set() if following is None else following & set(others)
+            self.files.get_many(file_ids) if file_ids else None,
+            self.follows.following_among(viewer_id, others)
+            if viewer_id is not None and others else None)
+        followed = followed or set()
         files = files or {}
         presented = {uid: self.present_user(row, viewer_id, row.get('avatar'),
                                             uid in followed)
@@ -82,16 +76,14 @@ class PostHydrator:
         self.likes = likes
         self.links = links
 
-    async def many(self, posts: list[Row], viewer_id: int | None,
-                   following: set[int] | None = None) -> list[Row]:
-        """`following`: which authors the viewer follows, when the caller knows."""
+    async def many(self, posts: list[Row], viewer_id: int | None) -> list[Row]:
         if not posts:
             return []
         file_ids = {i for p in posts for i in (*p['image_ids'], p['video_id'])
                     if i is not None}
         (authors, files), liked = await concurrently(
             self.users.many([p['user_id'] for p in posts], viewer_id,
-                            extra_file_ids=file_ids, following=following),
+                            extra_file_ids=file_ids),
             None if viewer_id is None else
             self.likes.liked_among(viewer_id, [p['id'] for p in posts]))
         return [self.present(p, viewer_id, authors.get(p['user_id']), files,

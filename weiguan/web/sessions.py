@@ -11,9 +11,12 @@ one is deleted from the store. A logged-in session carries the credential versio
 verified at its login (`cred`); a session whose version is no longer the user's
 (password changed, user disabled, reset from the CLI) is not opened: the client
 gets a fresh, logged-out one and the dead one is deleted (services/credentials.py)."""
+import asyncio
 import logging
 import re
 import secrets
+
+import cachebox
 
 from sanic import Request
 from sanic_session import Session
@@ -23,6 +26,7 @@ from ..entities.errors import Unavailable
 
 log = logging.getLogger(__name__)
 SID_FORMAT = re.compile(r'^[A-Za-z0-9_-]{20,64}$')
+SESSION_OWNERS = 100_000  # sessions whose owner a process keeps (~150 bytes each)
 
 
 def new_sid() -> str:
@@ -37,6 +41,8 @@ class StoreSessionInterface(BaseSessionInterface):
                          samesite='Lax', session_name='session', secure=secure)
         self._sessions = sessions_getter  # made later, on the server's loop
         self._credentials = credentials_getter
+        # session id -> its user's id, for the sessions used last (see _load)
+        self._owners: cachebox.LRUCache[str, int] = cachebox.LRUCache(SESSION_OWNERS)
 
     # The base class's storage hooks; open/write below use the SessionStore directly.
     async def _get_value(self, prefix: str, sid: str):
@@ -70,15 +76,30 @@ class StoreSessionInterface(BaseSessionInterface):
 
     async def _load(self, sessions, sid: str | None) -> dict | None:
         """The session's data, if it is alive and its credential version current;
-        a stale one is deleted."""
+        a stale one is deleted. A session id never changes hands (a login or a
+        logout gives a new one), so once its owner is known here the owner's
+        current version is read beside the session: one round trip, not two."""
         if not sid or not SID_FORMAT.match(sid):
             return None
-        data = await sessions.load(sid)
-        if data is not None and data.get('user_id') is not None and not \
-                await self._credentials().is_current(data['user_id'], data.get('cred'), sid):
+        credentials = self._credentials()
+        owner = self._owners.get(sid)
+        if owner is None:
+            data, current = await sessions.load(sid), None
+        else:
+            data, current = await asyncio.gather(sessions.load(sid),
+                                                 credentials.current(owner))
+        user_id = None if data is None else data.get('user_id')
+        if user_id is None:
+            return data
+        if user_id != owner:
+            current = await credentials.current(user_id)
+            if isinstance(user_id, int):
+                self._owners[sid] = user_id
+        if not await credentials.matches(current, data.get('cred'), sid):
+            self._owners.pop(sid, None)
             await sessions.delete(sid)
-            if isinstance(data['user_id'], int):
-                await sessions.untrack(data['user_id'], sid)
+            if isinstance(user_id, int):
+                await sessions.untrack(user_id, sid)
             return None
         return data
 
