@@ -1,5 +1,5 @@
 """The Sanic app factory and the server entry point: python -m weiguan.web.app"""
-from ..runtime import check_python
+from ..runtime import check_python, settle_gc
 
 check_python()
 
@@ -54,9 +54,11 @@ def setup_logging(config: dict) -> None:
 
 
 def create_app(config: dict | None = None, container: Container | None = None,
-               name: str | None = None, drain: float = 0, log: bool = False) -> Sanic:
-    """`log`: configure the process's logging (the server's entry point and its
-    workers do; tests keep pytest's)."""
+               name: str | None = None, drain: float = 0, log: bool = False,
+               settle: bool = False) -> Sanic:
+    """`log`: configure the process's logging; `settle`: settle its garbage collector
+    once the server has started (runtime.settle_gc). The server's entry point and
+    its workers do both; tests keep pytest's logging and collector."""
     config = config or load_config()
     if log:
         setup_logging(config)
@@ -109,6 +111,11 @@ def create_app(config: dict | None = None, container: Container | None = None,
         await container.shutdown_resources()
         Metrics.process_stopped(os.getpid())
 
+    if settle:
+        @app.after_server_start
+        def settle_collector(app: Sanic) -> None:
+            settle_gc()
+
     if drain:
         @app.before_server_stop
         async def drain_listener(app: Sanic) -> None:
@@ -135,7 +142,8 @@ def main() -> None:
     os.makedirs(config['DATA_PATH'], exist_ok=True)
     if config['METRICS'] and config['WORKERS'] > 1:
         prepare_multiprocess_dir(config['DATA_PATH'])  # before the workers start
-    loader = AppLoader(factory=partial(create_app, config, drain=LISTEN_DRAIN, log=True))
+    loader = AppLoader(factory=partial(create_app, config, drain=LISTEN_DRAIN, log=True,
+                                       settle=True))
     app = loader.load()
     app.prepare(host=config['HOST'], port=config['PORT'], debug=config['DEBUG'],
                 auto_reload=config['AUTO_RELOAD'], access_log=config['ACCESS_LOG'],

@@ -4,6 +4,7 @@ import os
 
 from ...entities import messages
 from ...entities.errors import AppError
+from ...runtime import settle_gc
 from .serving import start_serving
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,7 @@ class WorkerCommand:
     async def run(self, concurrency: int | None = None):
         """Run the queued jobs (on Redis), WORKER_CONCURRENCY at once, until SIGTERM
         or SIGINT: then the jobs in hand finish or go back to the queue."""
+        settle_gc()  # built: the queue and the repositories came with the command
         return await self._serve(int(concurrency or self.concurrency))
 
     async def _serve(self, concurrency: int, stop: asyncio.Event | None = None) -> None:
