@@ -99,12 +99,18 @@ async def test_the_timeline_ends_at_the_feed_window():
     assert await _page(social, alice) == ([newest, posts[4], posts[3]], 6)
 
 
-async def test_a_page_short_of_visible_posts_reads_on():
-    social = make_social(jobs=HeldJobs())
+async def _reader_of_two(jobs):
+    """alice follows bob and carol, her feed built; the jobs as given."""
+    social = make_social(jobs=jobs)
     alice, bob, carol = await _users(social, 'alice', 'bob', 'carol')
     for author in (bob, carol):
         await social.user_service.follow(alice, author)
     await _page(social, alice)
+    return social, alice, bob, carol
+
+
+async def test_a_page_short_of_visible_posts_reads_on():
+    social, alice, bob, carol = await _reader_of_two(HeldJobs())
     kept = await _publish(social, carol, 3)
     gone = await _publish(social, bob, 12)
     await social.jobs.drain()
@@ -119,11 +125,7 @@ async def test_posts_of_an_unfollowed_author_left_in_a_feed_are_not_shown():
     """A fan-out that read the followers before an unfollow adds after its removal:
     the newest posts of the feed are then an author's the reader left, and the page
     is made of the followed author's posts below them."""
-    social = make_social(jobs=HeldJobs())
-    alice, bob, carol = await _users(social, 'alice', 'bob', 'carol')
-    for author in (bob, carol):
-        await social.user_service.follow(alice, author)
-    await _page(social, alice)
+    social, alice, bob, carol = await _reader_of_two(HeldJobs())
     kept = await _publish(social, carol, 3)
     await social.jobs.drain()
     await social.user_service.unfollow(alice, bob)
