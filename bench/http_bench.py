@@ -456,8 +456,8 @@ def main() -> None:
             deep_id = deep_before_id(server.url, cookies[0])
             for run in range(1, passes + 1):
                 results = []
-                for name, script, env in scenarios(cookies, body_file, content_type,
-                                                          deep_id):
+                cases = scenarios(cookies, body_file, content_type, deep_id)
+                for name, script, env in cases:
                     if args.only and args.only not in name:
                         continue
                     spy = (start_profile(server, name, args.duration)

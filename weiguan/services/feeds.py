@@ -227,8 +227,8 @@ class FeedService:
         are presented: the page reads a few more ids than it shows. Whether the
         reader follows an author is read with the authors (one round trip less than
         asking first): a feed holds followed authors' posts, so the first `need`
-        fall short only after an unfollow that the feed's cleaning has not reached,
-        and the rest are presented then."""
+        fall short only where a fan-out that read the followers before an unfollow
+        wrote after it, and the rest are presented then."""
         if not ids:
             return []
         rows = await self.posts.get_many_with_stat(ids)

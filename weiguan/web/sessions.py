@@ -17,7 +17,6 @@ import re
 import secrets
 
 import cachebox
-
 from sanic import Request
 from sanic_session import Session
 from sanic_session.base import BaseSessionInterface, SessionDict
