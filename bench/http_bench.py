@@ -351,6 +351,26 @@ def deep_before_id(url: str, cookie: str) -> int:
     return before
 
 
+def wait_for_feeds(url: str, cookies: list[str], redis_uri: str, timeout: float = 300) -> float:
+    """Every bench user's home feed built in Redis (each read once, which queues its
+    rebuild for the worker); seconds waited. Until its rebuild is done a reader's
+    pages come from MySQL, which a first pass would otherwise measure."""
+    import redis as redis_py
+    from weiguan.dependencies.feeds_redis import feed_key
+    started = time.monotonic()
+    with httpx.Client(base_url=url, timeout=30) as client:
+        for cookie in cookies:
+            client.get('/post/following', params={'limit': 1}, cookies={'session': cookie})
+    store = redis_py.Redis.from_url(redis_uri)
+    waiting = set(range(1, len(cookies) + 1))  # the bench users are users 1..BENCH_USERS
+    while waiting:
+        waiting = {user for user in waiting if store.zscore(feed_key(user), 'f') is None}
+        if time.monotonic() - started > timeout:
+            raise SystemExit(f'{len(waiting)} bench feeds not built after {timeout:.0f} s')
+        time.sleep(0.2)
+    return time.monotonic() - started
+
+
 def scenarios(cookies: list[str], body_file: str, content_type: str,
               deep_id: int) -> list[tuple]:
     """(name, path for the URL, script, env)"""
@@ -453,6 +473,9 @@ def main() -> None:
         try:
             server.wait_ready('/health')
             cookies = login_cookies(server.url)
+            if worker is not None:
+                waited = wait_for_feeds(server.url, cookies, config['REDIS_URI'])
+                print(f'bench feeds built ({waited:.1f} s)', flush=True)
             deep_id = deep_before_id(server.url, cookies[0])
             for run in range(1, passes + 1):
                 results = []
