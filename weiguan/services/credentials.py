@@ -58,17 +58,12 @@ class CredentialService:
             return await self.store.get(key) or version  # a change came first
         return version
 
-    async def is_current(self, user_id: int, version: str | None,
-                         session_id: str | None = None) -> bool:
-        """Whether a session holding `version` is alive (`session_id`: the session,
-        which may be the one renewing to the current version)."""
-        current = await self.current(user_id)  # read first: a lost store is a 503
-        return await self.matches(current, version, session_id)
-
     async def matches(self, current: str | None, version: str | None,
                       session_id: str | None = None) -> bool:
-        """is_current, for a caller that read the user's `current` version itself
-        (beside the session: web/sessions.py)."""
+        """Whether a session holding `version` is alive, `current` being its user's
+        version as `current()` read it (web/sessions.py reads it beside the session,
+        first: a lost store is a 503). `session_id`: the session, which may be the
+        one renewing to the current version."""
         if version is not None and current == version:
             return True
         return session_id is not None and current is not None and \
