@@ -6,10 +6,11 @@ with the server's collector settled (runtime.settle_gc, as it runs) and not.
 
 On bench/http_bench.py's seed (MariaDB + Redis), with one `worker run` beside the
 server. Each variant: the server (`weiguan.web.app`'s main, run by this script with
-gc.callbacks timing each collection), bench users logged in, a 3 s warm-up, the
-collector's record reset (SIGUSR1), wrk on `GET /post/following?limit=20`, the
-record written (SIGUSR2). A full collection of an unsettled server walked ~160,000
-objects in ~100 ms, a stall of every request in flight (docs/performance.md).
+gc.callbacks timing each collection), bench users logged in and their feeds built,
+a 3 s warm-up, the collector's record reset (SIGUSR1), wrk on
+`GET /post/following?limit=20`, the record written (SIGUSR2). A full collection of
+an unsettled server walked ~160,000 objects in ~100 ms, a stall of every request in
+flight (docs/performance.md).
 """
 import argparse
 import asyncio
@@ -24,7 +25,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from http_bench import (LUA, PYTHON, Process, bench_config, ensure_wrk, free_port,  # noqa: E402
-                        login_cookies, run_wrk, seed, server_env, write_results)
+                        login_cookies, run_wrk, seed, server_env, wait_for_feeds,
+                        write_results)
 
 PATH = '/post/following?limit=20'
 
@@ -65,6 +67,7 @@ def measure(config: dict, data_path: str, settle: bool, duration: int,
     try:
         server.wait_ready('/health')
         cookies = login_cookies(server.url)
+        wait_for_feeds(server.url, cookies, config['REDIS_URI'])  # no page from MySQL
         script, wrk_env = os.path.join(LUA, 'session.lua'), {
             'WG_COOKIES': ','.join(cookies), 'WG_PATHS': PATH, 'WG_METHOD': 'GET'}
         run_wrk('warm-up', server.url + PATH, script, wrk_env, 3, connections)

@@ -361,13 +361,14 @@ def wait_for_feeds(url: str, cookies: list[str], redis_uri: str, timeout: float 
     with httpx.Client(base_url=url, timeout=30) as client:
         for cookie in cookies:
             client.get('/post/following', params={'limit': 1}, cookies={'session': cookie})
-    store = redis_py.Redis.from_url(redis_uri)
     waiting = set(range(1, len(cookies) + 1))  # the bench users are users 1..BENCH_USERS
-    while waiting:
-        waiting = {user for user in waiting if store.zscore(feed_key(user), 'f') is None}
-        if time.monotonic() - started > timeout:
-            raise SystemExit(f'{len(waiting)} bench feeds not built after {timeout:.0f} s')
-        time.sleep(0.2)
+    with redis_py.Redis.from_url(redis_uri) as store:
+        while waiting:
+            waiting = {user for user in waiting
+                       if store.zscore(feed_key(user), 'f') is None}
+            if time.monotonic() - started > timeout:
+                raise SystemExit(f'{len(waiting)} bench feeds not built after {timeout:.0f} s')
+            time.sleep(0.2)
     return time.monotonic() - started
 
 
