@@ -170,6 +170,25 @@ async def test_a_page_of_posts_by_id_counts_likes_and_leaves_the_deleted_out(pro
     assert await sql.posts.get_many_with_stat(ids) == page  # the same rows as SQL's
 
 
+async def test_a_cached_row_is_handed_out_again_until_it_changes(processes):
+    """The same object while its entries hold (its presented view and dump are kept
+    by that identity: services/hydration.py); a change gives a new one."""
+    a, b, _ = processes
+    alice = (await a.users.create('alice', 'hash'))['id']
+    post = (await a.posts.create(alice, 'text', 'p', [], None))['id']
+    for _ in range(3):  # b's bodies and entries warm (the stats epoch, then the stats)
+        profile, page = await _profile(b, alice), await b.posts.get_many_with_stat([post])
+    assert await _profile(b, alice) is profile
+    assert (await b.posts.get_many_with_stat([post]))[post] is page[post]
+    assert await b.posts.get_with_stat(post) is page[post]
+    await a.likes.like(alice, post)
+    liked = (await b.posts.get_many_with_stat([post]))[post]
+    assert liked is not page[post] and liked['stat']['like_count'] == 1
+    assert (await _profile(b, alice))['stat']['like_count'] == 1
+    await a.users.update(alice, intro='new')
+    assert (await _profile(b, alice))['intro'] == 'new'
+
+
 async def test_likes_and_follows_show_in_the_viewers_flags_in_the_other_process_at_once(processes):
     a, b, _ = processes
     alice, bob, carol = [(await a.users.create(n, 'hash'))['id'] for n in ('alice', 'bob', 'carol')]

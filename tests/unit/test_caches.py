@@ -90,3 +90,15 @@ def test_id_sets_are_read_under_their_epoch_and_memoized_within_their_bound(monk
     assert decoded.id_set(new_marker(), 'e1') == (False, None)
     assert decoded.id_set(None, 'e1') == (False, None)
     assert decoded.id_set(small, None) == (False, None)
+
+
+def test_a_joined_row_is_the_same_object_while_both_halves_are():
+    joined = caches.JoinedRows('stat', max_entries=1)
+    body, stat = {'id': 1, 'text': 'p'}, {'like_count': 0}
+    row = joined(1, body, stat)
+    assert row == {'id': 1, 'text': 'p', 'stat': stat} and joined(1, body, stat) is row
+    fresh = {'like_count': 1}  # the stat changed: another row
+    assert joined(1, body, fresh)['stat'] is fresh and joined(1, body, fresh) is not row
+    other = joined(2, {'id': 2}, stat)  # the only entry now: 1's goes
+    assert joined(2, {'id': 2}, stat) is not other  # another body, even if equal
+    assert joined(1, body, fresh) == {'id': 1, 'text': 'p', 'stat': fresh}

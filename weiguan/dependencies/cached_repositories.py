@@ -19,9 +19,9 @@ from typing import Any, Iterable, Protocol
 
 from ..entities.errors import Unavailable
 
-from .caches import (EPOCH, DecodedEntries, LocalRows, encode, file_key, following_ids_key,
-                     liked_ids_key, new_marker, post_stat_key, profile_key, stat_entry,
-                     user_stat_key)
+from .caches import (EPOCH, DecodedEntries, JoinedRows, LocalRows, encode, file_key,
+                     following_ids_key, liked_ids_key, new_marker, post_stat_key, profile_key,
+                     stat_entry, user_stat_key)
 from .repositories.files import FileRepository
 from .repositories.posts import PostRepository
 from .repositories.users import UserRepository
@@ -67,6 +67,7 @@ class CachedUserRepository(_Delegating):
     def __init__(self, sql: UserRepository, cache: Cache):
         self.sql = sql
         self.cache = cache
+        self.joined = JoinedRows('stat')
 
     @staticmethod
     def _markers(user_id: int, stat: bool = False) -> dict[str, str]:
@@ -121,7 +122,8 @@ class CachedUserRepository(_Delegating):
         profiles = [decoded.shared(entry) for entry in entries[:count]]  # only spread below
         stats = [decoded.stat(entry, epoch) for entry in entries[count:2 * count]]
         if all(profiles) and all(stats):
-            return {i: {**p, 'stat': stat} for i, p, stat in zip(ids, profiles, stats)
+            join = self.joined
+            return {i: join(i, p, stat) for i, p, stat in zip(ids, profiles, stats)
                     if p is not None}
         found: dict[int, dict] = {}
         if all(profiles):
@@ -182,8 +184,9 @@ class CachedFileRepository(_Delegating):
         entries = await self.cache.get_many([file_key(i) for i in ids])
         found: dict[int, dict] = {}
         missing: list[int] = []
+        decoded = self.cache.decode
         for file_id, entry in zip(ids, entries):
-            row = self.cache.decode(entry)
+            row = decoded.shared(entry)  # read, and spread into a presented file only
             if row is not None:
                 found[file_id] = row
             elif entry is None:  # a marker is a tombstone: deleted
@@ -217,6 +220,7 @@ class CachedPostRepository(_Delegating):
         self.sql = sql
         self.bodies = bodies
         self.cache = cache
+        self.joined = JoinedRows('stat')
 
     async def create(self, user_id: int, type: str, text: str, image_ids: list[int],
                      video_id: int | None) -> dict:
@@ -242,7 +246,7 @@ class CachedPostRepository(_Delegating):
         entry, epoch = await self.cache.get_many([post_stat_key(id), EPOCH])
         stat = self.cache.decode.stat(entry, epoch)
         if stat is not None:
-            return {**body, 'stat': stat}
+            return self.joined(id, body, stat)
         stat = (await self.sql.stats_many([id])).get(id)
         if stat is None:  # deleted (its stat row goes in the same transaction), or a
             self.bodies.discard(id)  # stat row lost by hand: the database says which
@@ -264,7 +268,8 @@ class CachedPostRepository(_Delegating):
             stat_of = self.cache.decode.stat
             stats = [stat_of(entry, entries[-1]) for entry in entries[:-1]]
             if all(stats):
-                return {i: {**b, 'stat': s} for i, b, s in zip(ids, bodies, stats)
+                join = self.joined
+                return {i: join(i, b, s) for i, b, s in zip(ids, bodies, stats)
                         if b is not None}
             rows = await self.sql.stats_many(ids)
             if len(rows) == len(ids):

@@ -224,6 +224,32 @@ class LocalRows:
         self._rows.pop(id, None)
 
 
+# Joined rows kept per process and repository (~1 KB each, shared halves aside): as
+# many as the presented views kept of them (services/hydration.py).
+JOINED_ROWS = 4096
+
+
+class JoinedRows:
+    """`{**row, key: part}` for rows and parts that are handed out again and again
+    (a decoded profile or post body, and its decoded stat row): made once per pair,
+    for the `max_entries` ids joined last, so the joined row is the same object for
+    as long as both halves are. Who presents it keeps the view made of it by that
+    identity (services/hydration.py): a page's users and posts are presented and
+    dumped once per change, not once per read. Never change a joined row."""
+
+    def __init__(self, key: str, max_entries: int = JOINED_ROWS):
+        self.key = key
+        self._held: cachebox.LRUCache = cachebox.LRUCache(max_entries)  # id -> (row, part, joined)
+
+    def __call__(self, id: int, row: dict, part: Any) -> dict:
+        held = self._held.get(id)
+        if held is not None and held[0] is row and held[1] is part:
+            return held[2]
+        joined = {**row, self.key: part}
+        self._held[id] = (row, part, joined)
+        return joined
+
+
 # The keys. One entry per row; several rows are read in one MGET (on Redis Cluster
 # that becomes one GET per slot, redis-py's mget_nonatomic: the keys need no tag).
 EPOCH = 'cache:stats:epoch'

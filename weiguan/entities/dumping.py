@@ -73,7 +73,8 @@ def _compile_one(schema: Schema) -> Dumper:
 def _memoized(dump_one: Dumper, size: int) -> Dumper:
     """For objects that are never changed once made and are handed out again and
     again (presented files: services/file_links.py; stat rows: dependencies/caches.py,
-    DecodedEntries.stat): each one's dump is kept beside it, for the `size` objects
+    DecodedEntries.stat; presented users and posts: services/hydration.py,
+    Presented): each one's dump is kept beside it, for the `size` objects
     dumped last, already written as JSON (an orjson.Fragment, which orjson copies
     into its output as it is: a page's files and stats were 40% of its orjson time).
     The entry holds the object, so its id cannot be another object's while the entry

@@ -57,6 +57,9 @@ class UserStatView(Schema):
 
 
 class UserView(Schema):
+    # A presented user is the same object while its rows and the viewer's flag hold
+    # (services/hydration.py, Presented): dumped once, as a file is.
+    memo_size = 4096
     id = fields.Integer()
     username = fields.String()
     mobile = fields.String(allow_none=True)
@@ -80,6 +83,7 @@ class PostStatView(Schema):
 
 
 class PostView(Schema):
+    memo_size = 4096  # as UserView's
     id = fields.Integer()
     user_id = fields.Integer(data_key='userId')
     type = fields.String()

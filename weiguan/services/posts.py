@@ -44,9 +44,9 @@ class PostService:
             return await self.hydrator.one(post, user_id)
         except Unavailable:
             log.warning('post %s saved; its answer is made without a fresh read', post['id'])
-        if author and author.get('stat'):
-            author['stat'] = {**author['stat'],
-                              'post_count': author['stat']['post_count'] + 1}
+        if author and author.get('stat'):  # a copy: presented views are shared
+            author = {**author, 'stat': {**author['stat'],
+                                         'post_count': author['stat']['post_count'] + 1}}
         return self.hydrator.present(post, user_id, author, files, is_liked=False)
 
     async def _media(self, user_id: int, type: PostType, text: str, image_ids: list[int],
