@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 import pytest
 from redis import exceptions as redis_errors
 
-from weiguan.dependencies.kv import create_redis
+from weiguan.dependencies.kv import PackedConnection, create_redis
 
 from tests.support.faults import TcpProxy
 from tests.support.servers import REDIS_URI, requires_redis
@@ -42,6 +42,26 @@ async def test_each_command_answers_its_own_result_in_the_order_sent(client):
     results = await asyncio.gather(client.set('n', 1), client.incr('n'), client.get('n'),
                                    client.mget('n', 'missing'), client.delete('n'))
     assert results == [True, 2, '2', ['2', None], 1]
+
+
+async def test_mgets_side_by_side_are_one_read_and_each_answers_its_own_keys(client,
+                                                                           monkeypatch):
+    await client.mset({'a': '1', 'b': '2'})
+    sent = []  # the commands written to Redis
+    pack = PackedConnection.pack_command
+    monkeypatch.setattr(PackedConnection, 'pack_command',
+                        lambda self, *args: sent.append(args) or pack(self, *args))
+    results = await asyncio.gather(client.mget('a', 'x'), client.mget(['b']),
+                                   client.mget('a', 'b'))
+    assert results == [['1', None], ['2'], ['1', '2']]
+    assert sent == [('MGET', 'a', 'x', 'b', 'a', 'b')]
+
+
+async def test_a_write_between_mgets_keeps_its_place(client):
+    await client.set('a', '1')
+    results = await asyncio.gather(client.mget('a'), client.set('a', '9'), client.mget('a'),
+                                   client.mget([]), client.mget('a'))
+    assert results == [['1'], True, ['9'], [], ['9']]
 
 
 async def test_an_error_goes_to_its_own_command_only(client):

@@ -19,7 +19,7 @@ order they were sent in. A non-transactional `client.pipeline()` joins the batch
 scripts stay redis-py's own. A caller that stops waiting (a deadline) leaves its
 command in the batch, as a command already sent would be."""
 import asyncio
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import redis.asyncio as aioredis
 from redis.asyncio.client import Pipeline
@@ -137,17 +137,19 @@ class CommandBatch:
         reconnects and retries as redis-py does; a timeout fails the batch at once,
         so a partitioned Redis costs a request one socket timeout, not two."""
         client, pool = self.client, self.client.connection_pool
+        commands = _merged_reads(batch)
         conn = await pool.get_connection()
         seconds, conn.socket_timeout = conn.socket_timeout, None
         self.deadlines.start(seconds)
         try:
-            await conn.send_packed_command(conn.pack_commands([args for args, _, _ in batch]))
+            await conn.send_packed_command(conn.pack_commands([args for args, _, _ in commands]))
             results: list[Any] = []
-            for args, options, _ in batch:
+            for args, options, counts in commands:
                 try:
-                    results.append(await client.parse_response(conn, args[0], **options))
+                    result = await client.parse_response(conn, args[0], **options)
                 except redis_errors.ResponseError as error:
-                    results.append(error)
+                    result = error
+                results += [result] if counts is None else _split(result, counts)
             self.deadlines.end()
             return results
         except BaseException as error:
@@ -166,6 +168,41 @@ class CommandBatch:
             for args, options, _ in batch:
                 pipe.execute_command(*args, **options)
             return await pipe.execute(raise_on_error=False)
+
+
+def _merged_reads(batch: list[Pending]) -> list[tuple[Sequence[Any], Mapping[str, Any],
+                                                      list[int] | None]]:
+    """The batch's commands, each run of consecutive MGETs sent as one MGET of all
+    their keys, with how many keys each asked for (None: a command as it came). A
+    page's reads are mostly MGETs of the cache side by side (profiles, files, stats,
+    the viewer's sets), and each command costs its own packing and reply parsing;
+    one MGET of their keys reads the same values at the same point of the batch,
+    since only consecutive ones merge (no write of the batch comes between)."""
+    commands: list[tuple[Sequence[Any], Mapping[str, Any], list[int] | None]] = []
+    run: list[Any] | None = None  # the MGET being merged, and its counts
+    counts: list[int] = []
+    for args, options, _ in batch:
+        if args[0] != 'MGET' or len(args) < 2:  # an empty MGET answers its own error
+            run = None
+            commands.append((args, options, None))
+            continue
+        if run is None:
+            run, counts = ['MGET'], []
+            commands.append((run, {}, counts))
+        run += args[1:]
+        counts.append(len(args) - 1)
+    return commands
+
+
+def _split(result: Any, counts: list[int]) -> list[Any]:
+    """A merged MGET's answer, as each MGET's own (an error: each gets it)."""
+    if isinstance(result, Exception):
+        return [result] * len(counts)
+    parts, start = [], 0
+    for count in counts:
+        parts.append(result[start:start + count])
+        start += count
+    return parts
 
 
 class BatchedPipeline(Pipeline):
