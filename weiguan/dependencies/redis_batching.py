@@ -14,8 +14,8 @@ read on a pooled connection directly, not through redis-py's Pipeline (see
 What stays the same for a caller: each command answers its own result, or raises
 its own error (a ResponseError such as NOSCRIPT only to its sender; a connection
 error to every command of the batch, as it would have to each). Commands keep the
-order they were sent in. A non-transactional `client.pipeline()` joins the batch too
-(BatchedPipeline); transactions (MULTI/EXEC, WATCH) and pipelines with registered
+order they were sent in (consecutive MGETs go as one: _merged_reads). A
+non-transactional `client.pipeline()` joins the batch too (BatchedPipeline); transactions (MULTI/EXEC, WATCH) and pipelines with registered
 scripts stay redis-py's own. A caller that stops waiting (a deadline) leaves its
 command in the batch, as a command already sent would be."""
 import asyncio
@@ -179,18 +179,24 @@ def _merged_reads(batch: list[Pending]) -> list[tuple[Sequence[Any], Mapping[str
     one MGET of their keys reads the same values at the same point of the batch,
     since only consecutive ones merge (no write of the batch comes between)."""
     commands: list[tuple[Sequence[Any], Mapping[str, Any], list[int] | None]] = []
-    run: list[Any] | None = None  # the MGET being merged, and its counts
+    run: list[Any] | None = None  # the merged MGET being built as commands[-1]
     counts: list[int] = []
+    alone = False  # commands[-1] is an MGET as it came, which the next one may join
     for args, options, _ in batch:
         if args[0] != 'MGET' or len(args) < 2:  # an empty MGET answers its own error
-            run = None
             commands.append((args, options, None))
-            continue
-        if run is None:
-            run, counts = ['MGET'], []
-            commands.append((run, {}, counts))
-        run += args[1:]
-        counts.append(len(args) - 1)
+            run, alone = None, False
+        elif run is not None:
+            run += args[1:]
+            counts.append(len(args) - 1)
+        elif alone:  # a second one: the two become one merged MGET
+            first = commands[-1][0]
+            run, counts = ['MGET', *first[1:], *args[1:]], [len(first) - 1, len(args) - 1]
+            commands[-1] = (run, {}, counts)
+            alone = False
+        else:
+            commands.append((args, options, None))
+            alone = True
     return commands
 
 
