@@ -20,13 +20,14 @@ def check_python(version: tuple = tuple(sys.version_info[:3])) -> None:
 YOUNG_THRESHOLD = 10_000
 
 
-def settle_gc() -> None:
+def settle_gc() -> int:
     """For a server or worker process once its code is loaded and its long-lived
     objects are built (modules, the container, compiled dumpers, SQL tables): the
     collector stops walking them (gc.freeze), and collects the young generation
     less often. A full collection walked the ~160,000 objects of a started server
     in ~100 ms, a stall of every request in flight: it was the p99 of a timeline
-    page (docs/performance.md)."""
+    page (docs/performance.md). Returns how many objects are frozen now."""
     gc.collect()
     gc.freeze()
     gc.set_threshold(YOUNG_THRESHOLD, *gc.get_threshold()[1:])
+    return gc.get_freeze_count()

@@ -82,6 +82,9 @@ async def test_every_log_line_is_json_and_carries_the_request_id(observed_server
     [access] = [r for r in mine if r['logger'] == 'sanic.access']
     assert access['status'] == 401 and '/post/following' in access['message']
     assert all(r['trace_id'] == TRACE_ID for r in mine)
+    # main() settles the collector once the server runs (runtime.settle_gc)
+    assert any(r['logger'] == 'weiguan.web.app' and
+               r['message'].startswith('garbage collector settled') for r in records)
 
 
 async def test_a_traceback_is_one_json_line(config, tmp_path):

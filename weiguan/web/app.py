@@ -114,7 +114,7 @@ def create_app(config: dict | None = None, container: Container | None = None,
     if settle:
         @app.after_server_start
         def settle_collector(app: Sanic) -> None:
-            settle_gc()
+            logger.info('garbage collector settled: %d objects frozen', settle_gc())
 
     if drain:
         @app.before_server_stop

@@ -24,7 +24,8 @@ class WorkerCommand:
     async def run(self, concurrency: int | None = None):
         """Run the queued jobs (on Redis), WORKER_CONCURRENCY at once, until SIGTERM
         or SIGINT: then the jobs in hand finish or go back to the queue."""
-        settle_gc()  # built: the queue and the repositories came with the command
+        # built: the queue and the repositories came with the command
+        log.info('garbage collector settled: %d objects frozen', settle_gc())
         return await self._serve(int(concurrency or self.concurrency))
 
     async def _serve(self, concurrency: int, stop: asyncio.Event | None = None) -> None:
