@@ -12,22 +12,18 @@ fresh server with its own `worker run` on the same seed (bench/http_bench.py's),
 every bench feed built before the first wrk; each figure is the median of its
 rounds, and the server's CPU time per request (from /proc) is beside req/s: it
 moves far less when other work shares the machine."""
-import argparse
-import asyncio
 import datetime
 import os
 import shutil
-import statistics
 import sys
-import tempfile
 
 import redis
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from http_bench import (PYTHON, ROOT, Process, bench_config, ensure_wrk,  # noqa: E402
-                        free_port, login_cookies, seed, server_env, wait_for_feeds,
-                        write_results)
-from observability_bench import baseline, source_tree, timed_wrk  # noqa: E402
+from http_bench import (PYTHON, ROOT, Process, free_port, login_cookies,  # noqa: E402
+                        server_env, wait_for_feeds, write_results)
+from observability_bench import (comparison, interleaved, prepared,  # noqa: E402
+                                 run_scenarios)
 
 SCENARIOS = {'timeline page': '/post/following?limit=20',
              'hot /post/info': '/post/info?id=%d',  # ids 1-1,000, as http_bench's
@@ -47,60 +43,23 @@ def measure(label: str, cwd: str, env: dict, args) -> dict[str, tuple[float, flo
         wait_for_feeds(server.url, cookies, env['WG_REDIS_URI'])
         common = {'WG_COOKIES': ','.join(cookies), 'WG_METHOD': 'GET',
                   'WG_ID_MAX': str(HOT_POSTS)}
-        figures = {}
-        for name, path in SCENARIOS.items():
-            timed_wrk(name, server, path, common, args)  # warm: caches filled
-            figures[name] = timed_wrk(name, server, path, common, args)
-            print(f'{label}: {name}: {figures[name][0]:,.0f} req/s, '
-                  f'{figures[name][1]:.0f} µs CPU a request', flush=True)
-        return figures
+        return run_scenarios(label, server, SCENARIOS, common, args, warm=True)
     finally:
         worker.stop()
         server.stop()
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--before', required=True, help='the commit to compare with')
-    parser.add_argument('--duration', type=int, default=5, help='seconds per scenario')
-    parser.add_argument('--rounds', type=int, default=3)
-    parser.add_argument('--connections', type=int, default=32)
-    args = parser.parse_args()
-    ensure_wrk()
-    config = bench_config()
-    asyncio.run(seed(config))
-    data_path = tempfile.mkdtemp(prefix='weiguan-bench-')
-    before_tree = source_tree(args.before)
+    args, config, data_path, before_tree = prepared(__doc__.splitlines()[0])
     env = server_env(config, 0, 1, data_path)
     variants = [('before', before_tree), ('this tree', ROOT)]
-    bases, runs = [], {label: {name: [] for name in SCENARIOS} for label, _ in variants}
     try:
-        for round_ in range(args.rounds):
-            bases.append(baseline(args))
-            for label, cwd in variants:
-                for name, figure in measure(f'round {round_ + 1}, {label}', cwd, env,
-                                            args).items():
-                    runs[label][name].append(figure)
-        bases.append(baseline(args))
+        bases, runs = interleaved(args, variants, lambda label, variant: measure(
+            label, variant[1], env, args))
     finally:
         shutil.rmtree(data_path, ignore_errors=True)
         shutil.rmtree(before_tree, ignore_errors=True)
-    base = statistics.median(rps for rps, _ in bases)
-    base_cpu = statistics.median(cpu for _, cpu in bases)
-    lines = [f'Bare Sanic baseline (median of {len(bases)}): {base:,.0f} req/s, '
-             f'{base_cpu:.1f} µs CPU a request.', '',
-             '| variant | read | req/s | ratio to baseline | vs before | CPU µs a request '
-             '| CPU ratio to baseline | CPU vs before |',
-             '|---|---|---:|---:|---:|---:|---:|---:|']
-    for label, _ in variants:
-        for name in SCENARIOS:
-            rps = statistics.median(r for r, _ in runs[label][name])
-            cpu = statistics.median(c for _, c in runs[label][name])
-            before = statistics.median(r for r, _ in runs['before'][name])
-            before_cpu = statistics.median(c for _, c in runs['before'][name])
-            lines.append(f'| {label} | {name} | {rps:,.0f} | {rps / base:.1%} | '
-                         f'{rps / before - 1:+.1%} | {cpu:.0f} | {base_cpu / cpu:.1%} | '
-                         f'{cpu / before_cpu - 1:+.1%} |')
+    lines = comparison(bases, runs, list(SCENARIOS), 'read')
     print('\n'.join(lines), flush=True)
     write_results([f'# This tree against {args.before}, {datetime.datetime.now():%Y-%m-%d %H:%M}',
                    '', f'{os.cpu_count()} cores; wrk -t2 -c{args.connections} '

@@ -26,6 +26,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from typing import Any, Callable
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -75,14 +76,23 @@ def measure(label: str, cwd: str, env: dict, cookies_cache: dict, args) -> dict:
         if 'cookies' not in cookies_cache:
             cookies_cache['cookies'] = login_cookies(server.url)
         common = {'WG_COOKIES': ','.join(cookies_cache['cookies']), 'WG_METHOD': 'GET'}
-        figures = {}
-        for name, path in SCENARIOS.items():
-            figures[name] = timed_wrk(name, server, path, common, args)
-            print(f'{label}: {name}: {figures[name][0]:,.0f} req/s, '
-                  f'{figures[name][1]:.0f} µs CPU a request', flush=True)
-        return figures
+        return run_scenarios(label, server, SCENARIOS, common, args)
     finally:
         server.stop()
+
+
+def run_scenarios(label: str, server: Process, scenarios: dict[str, str], common: dict,
+                  args, warm: bool = False) -> dict[str, tuple[float, float]]:
+    """Each scenario's (req/s, CPU µs a request) under wrk, after a run of it that
+    is not counted if `warm`."""
+    figures = {}
+    for name, path in scenarios.items():
+        if warm:
+            timed_wrk(name, server, path, common, args)
+        figures[name] = timed_wrk(name, server, path, common, args)
+        print(f'{label}: {name}: {figures[name][0]:,.0f} req/s, '
+              f'{figures[name][1]:.0f} µs CPU a request', flush=True)
+    return figures
 
 
 def baseline(args) -> tuple[float, float]:
@@ -99,18 +109,64 @@ def baseline(args) -> tuple[float, float]:
         process.stop()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def interleaved(args, variants: list[tuple], measure_variant: Callable[[str, tuple], dict]
+                ) -> tuple[list[tuple[float, float]], dict[str, dict[str, list]]]:
+    """`args.rounds` rounds, each the bare Sanic baseline and then every variant
+    (a tuple, its label first) by `measure_variant(round label, variant)`, which
+    gives {scenario: (req/s, CPU µs a request)}; and the baseline once more."""
+    bases: list[tuple[float, float]] = []
+    runs: dict[str, dict[str, list]] = {variant[0]: {} for variant in variants}
+    for round_ in range(args.rounds):
+        bases.append(baseline(args))
+        for variant in variants:
+            figures = measure_variant(f'round {round_ + 1}, {variant[0]}', variant)
+            for name, figure in figures.items():
+                runs[variant[0]].setdefault(name, []).append(figure)
+    bases.append(baseline(args))
+    return bases, runs
+
+
+def comparison(bases: list[tuple[float, float]], runs: dict[str, dict[str, list]],
+               scenarios: list[str], what: str) -> list[str]:
+    """The medians of interleaved()'s rounds, each variant against the first."""
+    base = statistics.median(rps for rps, _ in bases)
+    base_cpu = statistics.median(cpu for _, cpu in bases)
+    first = next(iter(runs))
+    lines = [f'bare Sanic baseline (median of {len(bases)}): {base:,.0f} req/s, '
+             f'{base_cpu:.1f} µs CPU a request', '',
+             f'| variant | {what} | req/s | ratio to baseline | vs {first} | '
+             f'CPU µs a request | CPU ratio to baseline | CPU vs {first} |',
+             '|---|---|---:|---:|---:|---:|---:|---:|']
+    for label, figures in runs.items():
+        for name in scenarios:
+            rps = statistics.median(r for r, _ in figures[name])
+            cpu = statistics.median(c for _, c in figures[name])
+            before = statistics.median(r for r, _ in runs[first][name])
+            before_cpu = statistics.median(c for _, c in runs[first][name])
+            lines.append(f'| {label} | {name} | {rps:,.0f} | {rps / base:.1%} | '
+                         f'{rps / before - 1:+.1%} | {cpu:.1f} | {base_cpu / cpu:.1%} | '
+                         f'{cpu / before_cpu - 1:+.1%} |')
+    return lines
+
+
+def prepared(description: str, before: str | None = None) -> tuple[Any, dict, str, str]:
+    """The arguments of an interleaved comparison (--before: `before`, or required),
+    wrk at hand, http_bench's seed in place, a data folder and the --before tree."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument('--before', default=before, required=before is None,
+                        help='the commit to compare with')
     parser.add_argument('--duration', type=int, default=5, help='seconds per scenario')
     parser.add_argument('--rounds', type=int, default=3)
     parser.add_argument('--connections', type=int, default=32)
-    parser.add_argument('--before', default='3114295', help='the commit to compare with')
     args = parser.parse_args()
     ensure_wrk()
     config = bench_config()
     asyncio.run(seed(config))
-    data_path = tempfile.mkdtemp(prefix='weiguan-bench-')
-    before_tree = source_tree(args.before)
+    return args, config, tempfile.mkdtemp(prefix='weiguan-bench-'), source_tree(args.before)
+
+
+def main() -> None:
+    args, config, data_path, before_tree = prepared(__doc__.splitlines()[0], '3114295')
     zipkin = ZipkinReceiver(keep=False)  # the server's cost, not the receiver's
     env = server_env(config, 0, 1, data_path)
     variants = [('before', before_tree, env),
@@ -120,34 +176,13 @@ def main() -> None:
                                             'WG_TRACING_ENDPOINT': zipkin.url,
                                             'WG_TRACING_SAMPLE_RATIO': '1.0'})]
     cookies: dict = {}
-    bases, runs = [], {label: {name: [] for name in SCENARIOS} for label, _, _ in variants}
     try:
-        for round_ in range(args.rounds):
-            bases.append(baseline(args))
-            for label, cwd, variant_env in variants:
-                for name, rps in measure(f'round {round_ + 1}, {label}', cwd, variant_env,
-                                         cookies, args).items():
-                    runs[label][name].append(rps)
-        bases.append(baseline(args))
+        bases, runs = interleaved(args, variants, lambda label, variant: measure(
+            label, variant[1], variant[2], cookies, args))
     finally:
         shutil.rmtree(data_path, ignore_errors=True)
         shutil.rmtree(before_tree, ignore_errors=True)
-    base = statistics.median(rps for rps, _ in bases)
-    base_cpu = statistics.median(cpu for _, cpu in bases)
-    lines = [f'bare Sanic baseline (median of {len(bases)}): {base:,.0f} req/s, '
-             f'{base_cpu:.1f} µs CPU a request', '',
-             '| variant | scenario | req/s | ratio to baseline | vs before | '
-             'CPU µs a request | CPU ratio to baseline | CPU vs before |',
-             '|---|---|---:|---:|---:|---:|---:|---:|']
-    for label, _, _ in variants:
-        for name in SCENARIOS:
-            rps = statistics.median(r for r, _ in runs[label][name])
-            cpu = statistics.median(c for _, c in runs[label][name])
-            before = statistics.median(r for r, _ in runs['before'][name])
-            before_cpu = statistics.median(c for _, c in runs['before'][name])
-            lines.append(f'| {label} | {name} | {rps:,.0f} | {rps / base:.1%} | '
-                         f'{rps / before - 1:+.1%} | {cpu:.1f} | {base_cpu / cpu:.1%} | '
-                         f'{cpu / before_cpu - 1:+.1%} |')
+    lines = comparison(bases, runs, list(SCENARIOS), 'scenario')
     write_results([f'# Observability cost, {datetime.datetime.now():%Y-%m-%d %H:%M}', '',
                    f'{os.cpu_count()} cores; wrk -t2 -c{args.connections} '
                    f'-d{args.duration}s, {args.rounds} interleaved rounds; MariaDB + '

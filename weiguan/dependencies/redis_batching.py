@@ -15,8 +15,9 @@ What stays the same for a caller: each command answers its own result, or raises
 its own error (a ResponseError such as NOSCRIPT only to its sender; a connection
 error to every command of the batch, as it would have to each). Commands keep the
 order they were sent in (consecutive MGETs go as one: _merged_reads). A
-non-transactional `client.pipeline()` joins the batch too (BatchedPipeline); transactions (MULTI/EXEC, WATCH) and pipelines with registered
-scripts stay redis-py's own. A caller that stops waiting (a deadline) leaves its
+non-transactional `client.pipeline()` joins the batch too (BatchedPipeline);
+transactions (MULTI/EXEC, WATCH) and pipelines with registered scripts stay
+redis-py's own. A caller that stops waiting (a deadline) leaves its
 command in the batch, as a command already sent would be."""
 import asyncio
 from typing import Any, Mapping, Sequence
