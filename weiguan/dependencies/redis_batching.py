@@ -178,7 +178,8 @@ def _merged_reads(batch: list[Pending]) -> list[tuple[Sequence[Any], Mapping[str
     page's reads are mostly MGETs of the cache side by side (profiles, files, stats,
     the viewer's sets), and each command costs its own packing and reply parsing;
     one MGET of their keys reads the same values at the same point of the batch,
-    since only consecutive ones merge (no write of the batch comes between)."""
+    since only consecutive ones merge (no write of the batch comes between). This
+    client speaks to one Redis: keys of any slot may share an MGET."""
     commands: list[tuple[Sequence[Any], Mapping[str, Any], list[int] | None]] = []
     run: list[Any] | None = None  # the merged MGET being built as commands[-1]
     counts: list[int] = []
