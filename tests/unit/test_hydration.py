@@ -29,6 +29,7 @@ def test_a_user_is_presented_once_per_row_and_relation_to_the_viewer():
     assert users.present_user(USER, 2, None, False)['is_following'] is False
     own = users.present_user(USER, 1, None, False)
     assert own['mobile'] == USER['mobile'] and own['email'] == USER['email']
+    assert users.present_user(USER, 3, None, False)['mobile'] is None  # not the owner's
     assert 'is_following' not in users.present_user(USER, None, None, False)
     changed = dict(USER, intro='new')  # a changed profile is another row
     assert users.present_user(changed, 2, None, True)['intro'] == 'new'
