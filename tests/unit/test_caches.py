@@ -64,16 +64,16 @@ def test_a_stat_row_is_valid_only_under_the_epoch_it_was_read_in():
     assert decoded.stat(new_marker(), '~epoch1') is None and decoded.stat(None, '~epoch1') is None
 
 
-def test_decoded_entries_are_copies_and_bounded():
+def test_decoded_entries_are_shared_per_text_and_bounded():
     decoded = DecodedEntries(max_entries=2)
     entry = encode({'id': 1, 'created_at': '2026-12-02T06:00:00+00:00', 'stat': {'n': 1}})
-    first = decoded(entry)
-    first['id'] = 99  # a caller changing its row changes nobody else's
-    again = decoded(entry)
-    assert again['id'] == 1 and again['created_at'].year == 2026
-    assert decoded(new_marker()) is None and decoded(None) is None
+    first = decoded.shared(entry)
+    assert first['id'] == 1 and first['created_at'].year == 2026
+    assert decoded.shared(entry) is first  # the same row until the entry changes
+    assert decoded.shared(encode({'id': 1, 'intro': 'new'})) is not first
+    assert decoded.shared(new_marker()) is None and decoded.shared(None) is None
     for n in range(3):
-        decoded(encode({'id': n}))
+        decoded.shared(encode({'id': n}))
     assert len(decoded._rows) == 2  # least recently used dropped
 
 

@@ -65,21 +65,17 @@ class DecodedEntries:
     recently used dropped first). A row's entry stays the same text from read to
     read until the row changes, and parsing the entries of a timeline page (its
     authors, files and stats) was an eighth of its CPU (bench/http_bench.py
-    --profile). Each call returns a copy of the top level, which callers may change;
-    nested rows (an avatar, a file's meta) are shared and never changed in place.
-    `shared` and `stat` hand out the memoized row itself, for callers that only
-    read it or spread it into a row of their own (two copies of each of a page's
-    ~60 rows were a tenth of its CPU)."""
+    --profile). `shared` and `stat` hand out the memoized row itself, nested rows
+    (an avatar, a file's meta) included: callers only read it or spread it into a
+    row of their own (two copies of each of a page's ~60 rows were a tenth of its
+    CPU), and the row's identity is what the presented views are kept by
+    (JoinedRows; services/hydration.py)."""
 
     def __init__(self, max_entries: int):
         self._rows: cachebox.LRUCache = cachebox.LRUCache(max_entries)
         self._stats: cachebox.LRUCache = cachebox.LRUCache(max_entries)  # (tag, row)
         # id sets apart, bounded by their ids (a frozenset costs ~50 bytes an id)
         self._sets: cachetools.LRUCache = cachetools.LRUCache(ID_SETS_MEMO, getsizeof=_size)
-
-    def __call__(self, entry: str | None) -> dict | None:
-        row = self.shared(entry)
-        return None if row is None else dict(row)
 
     def shared(self, entry: str | None) -> dict | None:
         """The row itself: never change it."""
