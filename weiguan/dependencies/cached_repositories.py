@@ -224,17 +224,16 @@ class CachedPostRepository(_Delegating):
 
     async def create(self, user_id: int, type: str, text: str, image_ids: list[int],
                      video_id: int | None) -> dict:
+        post = None
         try:
             post = await self.sql.create(user_id, type, text, image_ids, video_id)
-        finally:
-            await self.cache.put({user_stat_key(user_id): new_marker()})  # its post_count
-        # overwrites a body and a stat of a reused id (SQLite)
+        finally:  # the author's post_count, and (one round trip) the stat of a reused
+            markers = {user_stat_key(user_id): new_marker()}  # id (SQLite)
+            if post is not None:
+                markers[post_stat_key(post['id'])] = new_marker()
+            await self.cache.put(markers)
         self.bodies.put(post['id'], {k: v for k, v in post.items() if k != 'stat'})
-        await _fresh(self.cache, {post_stat_key(post['id']): new_marker()})
         return post
-
-    async def get(self, id: int) -> dict | None:
-        return await self.sql.get(id)
 
     async def get_with_stat(self, id: int) -> dict | None:
         body = self.bodies.get(id)

@@ -9,7 +9,7 @@ from ..entities.errors import Duplicate, Fail, Forbidden, NotFound, Unavailable
 from ..entities.files import MAX_POST_IMAGES, is_own
 from .users import stat_count
 from .feeds import FeedService
-from .hydration import PostHydrator
+from .hydration import PostHydrator, concurrently
 from .messages import MessageService
 from .ports import FileRepository, LikeRepository, PostRepository, Row, UserRepository
 
@@ -39,7 +39,15 @@ class PostService:
                                                        list(image_ids), video_id)
         author = await self.hydrator.users.user(user_id, viewer_id=user_id)
         post = await self.posts.create(user_id, type.value, text, image_ids, video_id)
-        await self.feeds.published(post['id'], user_id)
+        # the feeds' pending entry and job beside the answer's read: their Redis
+        # commands share its round trips (a publish waits behind fan-outs in Redis)
+        answer: Row
+        answer, _ = await concurrently(self._answer(post, user_id, author, files),
+                                       self.feeds.published(post['id'], user_id))
+        return answer
+
+    async def _answer(self, post: Row, user_id: int, author: Row | None,
+                      files: dict[int, Row]) -> Row:
         try:
             return await self.hydrator.one(post, user_id)
         except Unavailable:
