@@ -149,7 +149,7 @@ class Container(containers.DeclarativeContainer):
         hydrator=post_hydrator, jobs=job_queue, max_items=config.FEED_MAX_ITEMS,
         active_days=config.FEED_ACTIVE_DAYS,
         fanout_max_followers=config.FANOUT_MAX_FOLLOWERS,
-        batch_size=config.FANOUT_BATCH_SIZE)
+        batch_size=config.FANOUT_BATCH_SIZE, batches_in_flight=config.FANOUT_BATCHES_IN_FLIGHT)
     user_service = providers.Singleton(UserService, users=users, follows=follows,
                                        hydrator=user_hydrator, messages=message_service,
                                        feeds=feed_service)

@@ -1,7 +1,10 @@
 """FeedService on the fakes with the in-process feeds and jobs: what a reader sees
 while the fan-out is late, after it ran, for big authors, at the end of the window,
-after a long absence, and when many readers come cold at once."""
+after a long absence, when many readers come cold at once, and when fan-outs run
+side by side."""
 import asyncio
+
+import pytest
 
 from tests.support.fakes_social import make_social
 from tests.support.feeds import HeldJobs
@@ -85,6 +88,55 @@ async def test_the_fan_out_walks_the_followers_in_batches():
     await social.jobs.drain()
     assert [await _feed(social, r) for r in readers] == [[post]] * 5
     assert social.feed_store.pending == {}
+
+
+class InFlight:
+    """The feed store, counting the batch writes in flight: each yields once, as a
+    round trip to Redis would, so a concurrent job could send its own meanwhile."""
+
+    def __init__(self, store):
+        self.store, self.now, self.most = store, 0, 0
+
+    def __getattr__(self, name):
+        return getattr(self.store, name)
+
+    async def _counted(self, write, *args):
+        self.now += 1
+        self.most = max(self.most, self.now)
+        try:
+            await asyncio.sleep(0)
+            return await write(*args)
+        finally:
+            self.now -= 1
+
+    async def add(self, *args):
+        return await self._counted(self.store.add, *args)
+
+    async def remove(self, *args):
+        return await self._counted(self.store.remove, *args)
+
+
+@pytest.mark.parametrize('in_flight', [1, 3])
+async def test_concurrent_fan_outs_and_cleans_send_their_batches_in_turn(in_flight):
+    social = make_social(jobs=HeldJobs(), batch_size=2, batches_in_flight=in_flight)
+    authors = await _users(social, 'x', 'y', 'z')
+    readers = await _users(social, 'a', 'b', 'c', 'd', 'e')
+    for reader in readers:
+        for author in authors:
+            await social.user_service.follow(reader, author)
+        await _page(social, reader)
+    await social.jobs.drain()
+    social.feeds.store = counted = InFlight(social.feed_store)
+    posts = [(await _publish(social, author))[0] for author in authors]
+    await asyncio.gather(*(social.feeds.fan_out(post, author)
+                           for post, author in zip(posts, authors)))
+    assert counted.most == in_flight  # three jobs of three batches each
+    assert [await _feed(social, r) for r in readers] == [posts[::-1]] * 5
+    counted.most = 0
+    await asyncio.gather(*(social.feeds.clean(post, author)
+                           for post, author in zip(posts, authors)))
+    assert counted.most == in_flight
+    assert [await _feed(social, r) for r in readers] == [[]] * 5
 
 
 async def test_the_timeline_ends_at_the_feed_window():

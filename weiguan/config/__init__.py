@@ -138,6 +138,9 @@ SETTINGS: dict[str, tuple[type, Any, str]] = {
     'FANOUT_MAX_FOLLOWERS': (int, 10_000, 'authors with more followers are not fanned out: '
                                           'their posts are merged into pages at read'),
     'FANOUT_BATCH_SIZE': (int, 1000, 'followers read and fed per pipeline by a fan-out job'),
+    'FANOUT_BATCHES_IN_FLIGHT': (int, 1, 'fan-out and clean pipelines one process has in '
+                                         'Redis at once, whatever its jobs (more only '
+                                         'delay the servers\' commands)'),
     'STAT_INTERVAL': (int, 60, 'seconds between two stats reconcile runs'),
     'WORKER_CONCURRENCY': (int, 10, 'jobs one `worker run` process runs at once'),
     'WORKER_NICE': (int, 10, 'niceness `worker run` adds to itself, so servers sharing '
@@ -167,7 +170,8 @@ LOG_FORMATS = ('text', 'json')
 TRACING_EXPORTERS = ('none', 'zipkin', 'otlp', 'console')
 MYSQL_DRIVERS = ('asyncmy', 'aiomysql')
 # Sizes that mean nothing at 0 (a cache bound of 0 would be no bound at all)
-AT_LEAST_ONE = ('CACHE_MAX_ENTRIES', 'FEED_MAX_ITEMS', 'FANOUT_BATCH_SIZE', 'WORKER_CONCURRENCY',
+AT_LEAST_ONE = ('CACHE_MAX_ENTRIES', 'FEED_MAX_ITEMS', 'FANOUT_BATCH_SIZE',
+                'FANOUT_BATCHES_IN_FLIGHT', 'WORKER_CONCURRENCY',
                 'WS_SEND_QUEUE', 'WS_MAX_FRAME_SIZE')
 
 _TRUE = {'1', 'true', 'yes', 'on'}

@@ -6,6 +6,10 @@ source of truth and `PostRepository.timeline` the reference the tests compare wi
   to every existing feed of the author's followers, in keyset batches, then clears
   the pending entry. Reads merge the pending posts of followed authors, so a post
   is in its followers' pages as soon as its publish answers, however late the job.
+  A process sends `batches_in_flight` batches of fan-outs and cleans at once,
+  whatever the number of such jobs it runs: the feeds' Redis runs one command at a
+  time, so more batches queued there make no job faster and only delay every
+  command behind them (a publish's: bench/timeline_scale.py, docs/performance.md).
 - Authors with more than `fanout_max_followers` followers are not fanned out: the
   job records them as big authors and reads merge their posts from MySQL (one
   bounded statement for all the big authors a reader follows).
@@ -37,7 +41,7 @@ class FeedService:
                  users: UserRepository, hydrator: PostHydrator, jobs: JobQueue,
                  max_items: int = 800, active_days: int = 30,
                  fanout_max_followers: int = 10_000, batch_size: int = 1000,
-                 lock_ttl: int = 30):
+                 batches_in_flight: int = 1, lock_ttl: int = 30):
         self.store = store
         self.posts = posts
         self.follows = follows
@@ -48,6 +52,7 @@ class FeedService:
         self.ttl = active_days * 86400
         self.fanout_max_followers = fanout_max_followers
         self.batch_size = batch_size
+        self._writing = asyncio.Semaphore(batches_in_flight)
         self.lock_ttl = lock_ttl
 
     def jobs(self) -> dict[str, JobFunction]:
@@ -95,12 +100,14 @@ class FeedService:
             await self.store.add_big_author(author_id)
         else:
             async for readers in self._followers(author_id):
-                await self.store.add(readers, [post_id], self.max_items)
+                async with self._writing:
+                    await self.store.add(readers, [post_id], self.max_items)
         await self.store.remove_pending(post_id)
 
     async def clean(self, post_id: int, author_id: int) -> None:
         async for readers in self._followers(author_id):
-            await self.store.remove(readers, [post_id])
+            async with self._writing:
+                await self.store.remove(readers, [post_id])
         await self.store.remove_deleting(post_id)
 
     async def _is_big(self, author_id: int) -> bool:
