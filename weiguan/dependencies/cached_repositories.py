@@ -227,8 +227,8 @@ class CachedPostRepository(_Delegating):
         post = None
         try:
             post = await self.sql.create(user_id, type, text, image_ids, video_id)
-        finally:  # the author's post_count, and (one round trip) the stat of a reused
-            markers = {user_stat_key(user_id): new_marker()}  # id (SQLite)
+        finally:  # in one write: the author's post_count, and the stat of the post
+            markers = {user_stat_key(user_id): new_marker()}  # (SQLite may reuse an id)
             if post is not None:
                 markers[post_stat_key(post['id'])] = new_marker()
             await self.cache.put(markers)
