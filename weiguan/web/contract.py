@@ -15,7 +15,7 @@ from typing import Any, Callable, Mapping, Sequence
 from marshmallow import Schema
 
 from .multipart import multipart
-from .params import json_body, query as query_params
+from .params import QueryLoads, json_body
 
 # The failures every envelope route may answer with, by HTTP status.
 ERRORS = {
@@ -65,12 +65,11 @@ def _loading(handler: Callable, doc: Doc) -> Callable:
             return await handler(request, *args, data=json_body(request, body), **kwargs)
         return with_body
     if doc.query is not None:
-        schema = doc.query
+        query = QueryLoads(doc.query)
 
         @functools.wraps(handler)
         async def with_query(request, *args, **kwargs):
-            return await handler(request, *args, data=query_params(request, schema),
-                                 **kwargs)
+            return await handler(request, *args, data=query(request), **kwargs)
         return with_query
     if doc.form is not None:
         form = doc.form
