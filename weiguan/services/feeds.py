@@ -26,6 +26,7 @@ import logging
 from typing import AsyncIterator
 
 from ..entities.errors import Unavailable
+from .concurrency import concurrently
 from .hydration import PostHydrator
 from .ports import (FeedRead, FeedStore, FollowRepository, JobFunction, JobQueue,
                     PostRepository, Row, UserRepository)
@@ -177,7 +178,7 @@ class FeedService:
                           pending, big)
         if settled and first.total is not None:
             return await page, first.total
-        posts, total = await asyncio.gather(page, self.posts.timeline_total(reader_id))
+        posts, total = await concurrently(page, self.posts.timeline_total(reader_id))
         if settled:
             await self.store.set_total(reader_id, first.token, total)
         return posts, total

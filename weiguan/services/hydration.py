@@ -2,25 +2,13 @@
 one for all users (with their stats and avatars joined), one for the posts' files,
 one for the viewer's follows (and, for posts, one for the viewer's likes), all
 sent at once."""
-import asyncio
-from typing import Any, Awaitable, Iterable
+from typing import Any, Iterable
 
 import cachebox
 
+from .concurrency import concurrently
 from .file_links import FileLinks
 from .ports import FileRepository, FollowRepository, LikeRepository, Row, UserRepository
-
-
-async def concurrently(*reads: Awaitable[Any] | None) -> list[Any]:
-    """The results of `reads` (None where a read is not needed), run side by side so
-    their Redis commands leave in one round trip; a lone read is awaited directly
-    (gather costs a task per read, a tenth of an /account/info's CPU)."""
-    needed = [read for read in reads if read is not None]
-    if len(needed) > 1:
-        done = iter(await asyncio.gather(*needed))
-    else:
-        done = iter([await needed[0]] if needed else [])
-    return [None if read is None else next(done) for read in reads]
 
 
 # Views kept per process and kind (~1 KB each, and as much for the dump kept of each:

@@ -1,5 +1,4 @@
 """Posts, likes and the home timeline."""
-import asyncio
 import logging
 from typing import Awaitable, Sequence
 
@@ -9,7 +8,8 @@ from ..entities.errors import Duplicate, Fail, Forbidden, NotFound, Unavailable
 from ..entities.files import MAX_POST_IMAGES, is_own
 from .users import stat_count
 from .feeds import FeedService
-from .hydration import PostHydrator, concurrently
+from .concurrency import concurrently
+from .hydration import PostHydrator
 from .messages import MessageService
 from .ports import FileRepository, LikeRepository, PostRepository, Row, UserRepository
 
@@ -138,8 +138,7 @@ class PostService:
 
     async def _page(self, user_id: int, viewer_id: int | None, counter: str,
                     page: Awaitable[list[Row]]) -> tuple[list[Row], int]:
-        owners, posts = await asyncio.gather(self.users.get_many_with_stats([user_id]),
-                                             page)
+        owners, posts = await concurrently(self.users.get_many_with_stats([user_id]), page)
         if user_id not in owners:
             raise NotFound(messages.USER_NOT_FOUND)
         return (await self.hydrator.many(posts, viewer_id),

@@ -1,9 +1,9 @@
 """Users as others see them, and following."""
-import asyncio
 from typing import Awaitable
 
 from ..entities import messages
 from ..entities.errors import Duplicate, Fail, NotFound
+from .concurrency import concurrently
 from .feeds import FeedService
 from .hydration import UserHydrator
 from .messages import MessageService
@@ -62,8 +62,7 @@ class UserService:
     async def _page(self, user_id: int, viewer_id: int | None, counter: str,
                     page_ids: Awaitable[list[int]]) -> tuple[list[Row], int]:
         """The page's users and the total, read from the owner's exact counter."""
-        owners, ids = await asyncio.gather(self.users.get_many_with_stats([user_id]),
-                                           page_ids)
+        owners, ids = await concurrently(self.users.get_many_with_stats([user_id]), page_ids)
         if user_id not in owners:
             raise NotFound(messages.USER_NOT_FOUND)
         users, _ = await self.hydrator.many(ids, viewer_id)

@@ -11,7 +11,6 @@ one is deleted from the store. A logged-in session carries the credential versio
 verified at its login (`cred`); a session whose version is no longer the user's
 (password changed, user disabled, reset from the CLI) is not opened: the client
 gets a fresh, logged-out one and the dead one is deleted (services/credentials.py)."""
-import asyncio
 import logging
 import re
 import secrets
@@ -22,6 +21,7 @@ from sanic_session import Session
 from sanic_session.base import BaseSessionInterface, SessionDict
 
 from ..entities.errors import Unavailable
+from ..services.concurrency import concurrently
 
 log = logging.getLogger(__name__)
 SID_FORMAT = re.compile(r'^[A-Za-z0-9_-]{20,64}$')
@@ -85,8 +85,8 @@ class StoreSessionInterface(BaseSessionInterface):
         if owner is None:
             data, current = await sessions.load(sid), None
         else:
-            data, current = await asyncio.gather(sessions.load(sid),
-                                                 credentials.current(owner))
+            data, current = await concurrently(sessions.load(sid),
+                                               credentials.current(owner))
         user_id = None if data is None else data.get('user_id')
         if user_id is None:
             return data
