@@ -2,7 +2,7 @@
 one for all users (with their stats and avatars joined), one for the posts' files,
 one for the viewer's follows (and, for posts, one for the viewer's likes), all
 sent at once."""
-from typing import Any, Iterable
+from typing import Any, Awaitable, Iterable
 
 import cachebox
 
@@ -73,19 +73,27 @@ class UserHydrator:
         files `extra_file_ids` names, fetched beside them so a caller needing more
         files pays no extra round trip; which of them the viewer follows too."""
         ids = list(dict.fromkeys(i for i in ids if i is not None))
-        file_ids = list(extra_file_ids)
+        rows, files, followed = await concurrently(*self.reads(ids, viewer_id, extra_file_ids))
+        return self.presented(rows, viewer_id, followed), files or {}
+
+    def reads(self, ids: list[int], viewer_id: int | None,
+              file_ids: Iterable[int]) -> tuple[Awaitable[Any] | None, ...]:
+        """The reads of `many` (distinct `ids`), not started: the users with their
+        stats, the files (None: none asked for), the viewer's follows among them
+        (None: no viewer, or nobody else). A caller with reads of its own runs them
+        all at once (concurrently: each read beside the first costs a task)."""
+        file_ids = list(file_ids)
         others = [i for i in ids if i != viewer_id]  # nobody follows themselves
-        rows, files, followed = await concurrently(
-            self.users.get_many_with_stats(ids),
-            self.files.get_many(file_ids) if file_ids else None,
-            self.follows.following_among(viewer_id, others)
-            if viewer_id is not None and others else None)
+        return (self.users.get_many_with_stats(ids),
+                self.files.get_many(file_ids) if file_ids else None,
+                self.follows.following_among(viewer_id, others)
+                if viewer_id is not None and others else None)
+
+    def presented(self, rows: dict[int, Row], viewer_id: int | None,
+                  followed: set[int] | None) -> dict[int, Row]:
         followed = followed or set()
-        files = files or {}
-        presented = {uid: self.present_user(row, viewer_id, row.get('avatar'),
-                                            uid in followed)
-                     for uid, row in rows.items()}
-        return presented, files
+        return {uid: self.present_user(row, viewer_id, row.get('avatar'), uid in followed)
+                for uid, row in rows.items()}
 
     async def user(self, id: int, viewer_id: int | None) -> Row | None:
         presented, _ = await self.many([id], viewer_id)
@@ -94,8 +102,8 @@ class UserHydrator:
 
 class PostHydrator:
     """Posts (rows with their stat joined in) with author, images, video and the
-    viewer's like: the authors' users, avatars and the posts' files come from
-    UserHydrator.many in one batch, the likes from one query beside it."""
+    viewer's like: the authors' users, avatars and the posts' files (the reads of
+    UserHydrator.many) and the viewer's likes are read at once, in one batch."""
 
     def __init__(self, users: UserHydrator, likes: LikeRepository, links: FileLinks):
         self.users = users
@@ -108,12 +116,13 @@ class PostHydrator:
             return []
         file_ids = {i for p in posts for i in (*p['image_ids'], p['video_id'])
                     if i is not None}
-        (authors, files), liked = await concurrently(
-            self.users.many([p['user_id'] for p in posts], viewer_id,
-                            extra_file_ids=file_ids),
+        authors = list(dict.fromkeys(p['user_id'] for p in posts))
+        rows, files, followed, liked = await concurrently(
+            *self.users.reads(authors, viewer_id, file_ids),
             None if viewer_id is None else
             self.likes.liked_among(viewer_id, [p['id'] for p in posts]))
-        return [self.present(p, viewer_id, authors.get(p['user_id']), files,
+        users, files = self.users.presented(rows, viewer_id, followed), files or {}
+        return [self.present(p, viewer_id, users.get(p['user_id']), files,
                              liked is not None and p['id'] in liked) for p in posts]
 
     async def one(self, post: Row, viewer_id: int | None) -> Row:
