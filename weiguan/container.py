@@ -19,7 +19,7 @@ from .dependencies.cached_repositories import (CachedFileRepository, CachedPostR
                                                CachedUserRepository)
 from .dependencies.cached_social import (CachedFollowRepository, CachedLikeRepository,
                                          CachedStatRepository)
-from .dependencies.caches import LocalRows
+from .dependencies.local_rows import LocalRows
 from .dependencies.jobs import JobRunner
 from .dependencies.media import MediaInspector
 from .dependencies.metrics import Metrics

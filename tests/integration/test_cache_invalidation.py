@@ -9,14 +9,15 @@ from types import SimpleNamespace
 import pytest
 import sqlalchemy as sa
 
-from weiguan.dependencies import cached_social, tables
+from weiguan.dependencies import cached_social, caches, tables
 from weiguan.dependencies.cached_repositories import (CachedFileRepository,
                                                       CachedPostRepository,
                                                       CachedUserRepository)
 from weiguan.dependencies.cached_social import (CachedFollowRepository, CachedLikeRepository,
                                                 CachedStatRepository)
-from weiguan.dependencies.caches import (EPOCH, LocalRows, RedisCache, encode,
-                                        following_ids_key, profile_key, stat_entry)
+from weiguan.dependencies.caches import (EPOCH, RedisCache, encode, following_ids_key,
+                                        profile_key, stat_entry)
+from weiguan.dependencies.local_rows import LocalRows
 from weiguan.dependencies.kv import create_redis
 
 from tests.support import provided
@@ -235,3 +236,59 @@ async def test_a_set_over_the_cap_is_read_from_sql_and_stays_exact(processes, mo
     assert b.follows.cache.decode.shared(entry)['ids'] is None  # cached as "too many"
     await a.follows.unfollow(alice, others[0])
     assert await b.follows.following_among(alice, others) == set(others[1:])
+
+
+async def test_the_head_of_an_entry_is_read_with_the_entries_beside_it(processes):
+    a, _, _ = processes
+    cache = a.follows.cache
+    await cache.put({'test:head': '=0123456789', 'test:beside': '=b'})
+    assert await cache.get_head('test:head', 4, ['test:beside', 'test:none']) == \
+        ('=012', ['=b', None])
+    assert await cache.get_head('test:head', 100, []) == ('=0123456789', [])
+    assert await cache.get_head('test:none', 4, ['test:head']) == (None, ['=0123456789'])
+
+
+class EntryReads:
+    """Counts the whole entries read under one key (the head reads aside)."""
+
+    def __init__(self, cache, key: str):
+        self.count, self.key, self._get_many = 0, key, cache.get_many
+        cache.get_many = self.get_many
+
+    async def get_many(self, keys):
+        self.count += keys.count(self.key)
+        return await self._get_many(keys)
+
+
+async def test_a_follow_set_held_is_checked_by_its_head_and_stays_exact(processes):
+    a, b, _ = processes
+    alice, bob, carol = [(await a.users.create(n, 'hash'))['id'] for n in ('alice', 'bob', 'carol')]
+    await a.follows.follow(bob, alice)
+    reads = EntryReads(b.follows.cache, following_ids_key(bob))
+    for _ in range(4):
+        assert await b.follows.following_among(bob, [alice, carol]) == {alice}
+    assert reads.count == 1  # filled by the first read, read whole by the second only
+    [entry] = await b.follows.cache.get_many([following_ids_key(bob)])
+    assert entry.startswith(caches.TOKENED) and len(entry) > caches.ID_SET_HEAD
+    await a.follows.follow(bob, carol)  # a marker over the entry: its head changes
+    assert await b.follows.following_among(bob, [alice, carol]) == {alice, carol}
+    await a.follows.unfollow(bob, alice)
+    for _ in range(2):
+        assert await b.follows.following_among(bob, [alice, carol]) == {carol}
+
+
+async def test_a_set_cached_before_the_token_is_read_whole_and_written_anew(processes):
+    a, b, sql = processes
+    alice, bob = [(await a.users.create(n, 'hash'))['id'] for n in ('alice', 'bob')]
+    await a.follows.follow(bob, alice)
+    key = following_ids_key(bob)
+    await b.follows.following_among(bob, [alice])  # the epoch written
+    [epoch] = await b.follows.cache.get_many([EPOCH])
+    await b.follows.cache.put({key: stat_entry({'ids': [alice]}, epoch)})  # the old format
+    reads = EntryReads(b.follows.cache, key)
+    for _ in range(3):
+        assert await b.follows.following_among(bob, [alice]) == {alice}
+    assert reads.count == 2  # the old entry, then the new one once, then heads only
+    [entry] = await b.follows.cache.get_many([key])
+    assert entry.startswith(caches.TOKENED)
+    assert b.follows.cache.decode.id_set(entry, epoch) == (True, frozenset({alice}))

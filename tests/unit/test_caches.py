@@ -3,8 +3,9 @@ injected clock, and filled only over what the reader saw."""
 from datetime import datetime, timezone
 
 from weiguan.dependencies import caches
-from weiguan.dependencies.caches import (DecodedEntries, LocalRows, MemoryCache, decode,
-                                         encode, new_marker, stat_entry)
+from weiguan.dependencies import local_rows
+from weiguan.dependencies.caches import DecodedEntries, MemoryCache, decode, encode, new_marker, stat_entry
+from weiguan.dependencies.local_rows import LocalRows
 
 
 class Clock:
@@ -93,7 +94,7 @@ def test_id_sets_are_read_under_their_epoch_and_memoized_within_their_bound(monk
 
 
 def test_a_joined_row_is_the_same_object_while_both_halves_are():
-    joined = caches.JoinedRows('stat', max_entries=1)
+    joined = local_rows.JoinedRows('stat', max_entries=1)
     body, stat = {'id': 1, 'text': 'p'}, {'like_count': 0}
     row = joined(1, body, stat)
     assert row == {'id': 1, 'text': 'p', 'stat': stat} and joined(1, body, stat) is row
@@ -102,3 +103,28 @@ def test_a_joined_row_is_the_same_object_while_both_halves_are():
     other = joined(2, {'id': 2}, stat)  # the only entry now: 1's goes
     assert joined(2, {'id': 2}, stat) is not other  # another body, even if equal
     assert joined(1, body, fresh) == {'id': 1, 'text': 'p', 'stat': fresh}
+
+
+def test_an_id_set_entry_is_named_by_its_head_once_held():
+    decoded = DecodedEntries(10)
+    entry = stat_entry(caches.id_set_row([3, 1]), 'e1')
+    other = stat_entry(caches.id_set_row([3, 1]), 'e1')  # the same ids, another write
+    head = entry[:caches.ID_SET_HEAD]
+    assert head.startswith(caches.TOKENED) and head != other[:caches.ID_SET_HEAD]
+    assert decoded.id_set_by_head(head, 'e1') == (False, None)  # not held yet
+    assert decoded.id_set(entry, 'e1') == (True, frozenset({1, 3}))
+    assert decoded.id_set_by_head(head, 'e1') == (True, frozenset({1, 3}))
+    assert decoded.id_set_by_head(head, 'e2') == (False, None)  # another epoch
+    assert decoded.id_set_by_head(other[:caches.ID_SET_HEAD], 'e1') == (False, None)
+    assert decoded.id_set_by_head(head, None) == (False, None)
+    assert decoded.id_set_by_head(None, 'e1') == (False, None)
+    marker = new_marker()
+    assert decoded.id_set_by_head(marker[:caches.ID_SET_HEAD], 'e1') == (False, None)
+
+
+def test_an_id_set_entry_of_the_old_format_is_never_named_by_its_head():
+    """Without a token two sets' entries may begin alike: only the whole entry names one."""
+    decoded = DecodedEntries(10)
+    old = stat_entry({'ids': [1, 2, 3, 4, 5, 6, 7, 8]}, 'e1')
+    assert decoded.id_set(old, 'e1') == (True, frozenset(range(1, 9)))
+    assert decoded.id_set_by_head(old[:caches.ID_SET_HEAD], 'e1') == (False, None)

@@ -10,7 +10,7 @@ docs/architecture.md, "Cached views".
   stats' decorators too: cached_social.py); a reader that missed fills only over
   what it saw (caches.py), so no process can read an entry older than a change that
   answered. A file's marker is its tombstone: only deletion changes a file.
-- post bodies: in each process (caches.LocalRows), with no invalidation at all: a
+- post bodies: in each process (local_rows.LocalRows), with no invalidation at all: a
   read always fetches the post's stat (from the cache or the database), and the
   delete removes the stat row in the post's transaction and marks its entry, so a
   body whose stat is gone is a deleted post."""
@@ -19,9 +19,9 @@ from typing import Any, Iterable, Protocol
 
 from ..entities.errors import Unavailable
 
-from .caches import (EPOCH, DecodedEntries, JoinedRows, LocalRows, encode, file_key,
-                     following_ids_key, liked_ids_key, new_marker, post_stat_key, profile_key,
-                     stat_entry, user_stat_key)
+from .caches import (EPOCH, DecodedEntries, encode, file_key, following_ids_key, liked_ids_key,
+                     new_marker, post_stat_key, profile_key, stat_entry, user_stat_key)
+from .local_rows import JoinedRows, LocalRows
 from .repositories.files import FileRepository
 from .repositories.posts import PostRepository
 from .repositories.users import UserRepository
@@ -31,6 +31,8 @@ class Cache(Protocol):
     decode: DecodedEntries
 
     async def get_many(self, keys: list[str]) -> list[str | None]: ...
+    async def get_head(self, key: str, length: int,
+                       beside: list[str]) -> tuple[str | None, list[str | None]]: ...
     async def put(self, entries: dict[str, str]) -> None: ...
     async def fill(self, entries: dict[str, tuple[str | None, str]]) -> None: ...
 

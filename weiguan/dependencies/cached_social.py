@@ -8,15 +8,16 @@ ID_SET_MAX of them is read from SQL every time, as is everything else they read
 (follower lists, ranges)."""
 from typing import Any, Awaitable, Callable, Iterable
 
-from .caches import EPOCH, following_ids_key, liked_ids_key, new_marker, post_stat_key, user_stat_key
+from .caches import (EPOCH, ID_SET_HEAD, TOKENED, VALUE, following_ids_key, id_set_row,
+                     liked_ids_key, new_marker, post_stat_key, user_stat_key)
 from .cached_repositories import Cache, _Delegating, _fill_stats
 from .repositories.follows import FollowRepository
 from .repositories.likes import LikeRepository
 from .repositories.stats import StatRepository
 
 # Ids in one user's cached set at most (~7 bytes each in the entry: 70 KB at most,
-# moved and hashed on each read, ~50 us; the statement it spares costs ~150 us of
-# CPU here and MariaDB's). Past it, SQL on every read.
+# read whole only after it changed; a read checks its head: caches.ID_SET_HEAD).
+# Past it, SQL on every read.
 ID_SET_MAX = 10_000
 
 
@@ -29,16 +30,29 @@ async def _among(cache: Cache, key: str, ids: Iterable[int | None],
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return set()
-    entry, epoch = await cache.get_many([key, EPOCH])
+    head, [epoch] = await cache.get_head(key, ID_SET_HEAD, [EPOCH])
+    hit, held = cache.decode.id_set_by_head(head, epoch)
+    if not hit:
+        held = await _read_set(cache, key, head, epoch, listed)
+    if held is None:
+        return await sql_among(wanted)
+    return wanted & held
+
+
+async def _read_set(cache: Cache, key: str, head: str | None, epoch: str | None,
+                    listed: Callable[[int], Awaitable[list[int]]]) -> frozenset[int] | None:
+    """The set under `key`, whose `head` this process does not hold: its whole entry
+    read (a marker or nothing is all in its head); on a miss, listed from SQL and
+    filled, as is an entry of the format before the token (caches.TOKENED)."""
+    entry = (await cache.get_many([key]))[0] if head and head[0] == VALUE else head
     hit, held = cache.decode.id_set(entry, epoch)
     if not hit:
         rows = await listed(ID_SET_MAX + 1)
         held = frozenset(rows) if len(rows) <= ID_SET_MAX else None
+    if not hit or not (entry or '').startswith(TOKENED):
         await _fill_stats(cache, {}, epoch, {
-            key: (entry, {'ids': None if held is None else sorted(held)})})
-    if held is None:
-        return await sql_among(wanted)
-    return wanted & held
+            key: (entry, id_set_row(None if held is None else sorted(held)))})
+    return held
 
 
 class CachedLikeRepository(_Delegating):

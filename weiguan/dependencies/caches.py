@@ -13,7 +13,7 @@ import logging
 import secrets
 import time
 from datetime import datetime
-from typing import Any, Callable
+from typing import Callable
 
 import cachebox
 import cachetools
@@ -98,21 +98,48 @@ class DecodedEntries:
         return held[1] if held[0] == epoch else None
 
     def id_set(self, entry: str | None, epoch: str | None) -> tuple[bool, frozenset[int] | None]:
-        """An id-set entry (`{'ids': [...] or None}`, tagged with the epoch as a stat
-        row is) read under `epoch`: (False, None) for a miss; (True, None) for a set
+        """An id-set entry (`{'w': token, 'ids': [...] or None}`: id_set_row, tagged
+        with the epoch as a stat row is) read under `epoch`: (False, None) for a miss; (True, None) for a set
         too large to be cached; else (True, its ids). Memoized as a frozenset: a
         reader's follow set is read on every page."""
         if not entry or entry[0] != VALUE or epoch is None:
             return False, None
-        held = self._sets.get(entry)
+        memo_key = entry[:ID_SET_HEAD] if entry.startswith(TOKENED) else entry
+        held = self._sets.get(memo_key)
         if held is None:
             row = _parse(entry)
             ids = row['ids']
             held = (row.get(TAG), None if ids is None else frozenset(ids))
             if _size(held) <= ID_SETS_MEMO:
-                self._sets[entry] = held
+                self._sets[memo_key] = held
         tag, ids = held
         return (True, ids) if tag == epoch else (False, None)
+
+    def id_set_by_head(self, head: str | None,
+                       epoch: str | None) -> tuple[bool, frozenset[int] | None]:
+        """id_set of the entry that `head` (its first ID_SET_HEAD characters) begins,
+        if this process holds that entry; else a miss (False, None)."""
+        if not head or len(head) < ID_SET_HEAD or not head.startswith(TOKENED) or epoch is None:
+            return False, None
+        held = self._sets.get(head)
+        if held is None:
+            return False, None
+        tag, ids = held
+        return (True, ids) if tag == epoch else (False, None)
+
+
+# An id set's entry begins with a token of its own, made with it: `={"w":"` and 16 hex
+# digits (id_set_row). So its first ID_SET_HEAD characters name the whole entry, and
+# a page reads only them (GETRANGE) to learn whether the set it holds is still the one
+# cached: a reader following 10,000 accounts has a 70 KB entry, which was moved and
+# hashed on every page. An entry of the format before the token is read whole.
+TOKENED = VALUE + '{"w":"'
+ID_SET_HEAD = len(TOKENED) + 16
+
+
+def id_set_row(ids: list[int] | None) -> dict:
+    """The row of an id-set entry (stat_entry tags it): its token first."""
+    return {'w': secrets.token_hex(8), 'ids': ids}
 
 
 # Ids held by one process's memo of id sets (~25 MB).
@@ -145,6 +172,19 @@ class RedisCache:
             return await self.client.mget(keys)  # type: ignore[return-value]  # decoded
         except (redis_errors.ConnectionError, redis_errors.TimeoutError, OSError) as error:
             raise self._unavailable(error) from error
+
+    async def get_head(self, key: str, length: int,
+                       beside: list[str]) -> tuple[str | None, list[str | None]]:
+        """The first `length` characters of `key`'s entry (None: no entry), and the
+        entries of `beside`, in one round trip."""
+        try:
+            async with self.client.pipeline(transaction=False) as pipe:
+                pipe.getrange(key, 0, length - 1)
+                pipe.mget(beside)
+                head, entries = await pipe.execute()
+        except (redis_errors.ConnectionError, redis_errors.TimeoutError, OSError) as error:
+            raise self._unavailable(error) from error
+        return head or None, entries
 
     async def put(self, entries: dict[str, str]) -> None:
         """Unconditional writes (markers after a change, rows just created)."""
@@ -190,6 +230,11 @@ class MemoryCache:
     async def get_many(self, keys: list[str]) -> list[str | None]:
         return [self._get(key) for key in keys]
 
+    async def get_head(self, key: str, length: int,
+                       beside: list[str]) -> tuple[str | None, list[str | None]]:
+        entry = self._get(key)
+        return (None if entry is None else entry[:length]), [self._get(k) for k in beside]
+
     async def put(self, entries: dict[str, str]) -> None:
         expires = self._clock() + self.ttl
         for key, entry in entries.items():
@@ -200,50 +245,6 @@ class MemoryCache:
         for key, (seen, entry) in entries.items():
             if self._get(key) == seen:
                 self._entries[key] = (entry, expires)
-
-
-class LocalRows:
-    """Immutable rows by id in this process (post bodies): at most `max_entries`,
-    least recently used evicted first. Holds no deleted state: the reader checks
-    the mutable part (the stat row) in the database on every read."""
-
-    def __init__(self, max_entries: int):
-        self._rows: cachebox.LRUCache = cachebox.LRUCache(max_entries)
-
-    def get(self, id: int) -> dict | None:
-        return self._rows.get(id)
-
-    def put(self, id: int, row: dict[str, Any]) -> None:
-        self._rows[id] = row
-
-    def discard(self, id: int) -> None:
-        self._rows.pop(id, None)
-
-
-# Joined rows kept per process and repository (~1 KB each, shared halves aside): as
-# many as the presented views kept of them (services/hydration.py).
-JOINED_ROWS = 4096
-
-
-class JoinedRows:
-    """`{**row, key: part}` for rows and parts that are handed out again and again
-    (a decoded profile or post body, and its decoded stat row): made once per pair,
-    for the `max_entries` ids joined last, so the joined row is the same object for
-    as long as both halves are. Who presents it keeps the view made of it by that
-    identity (services/hydration.py): a page's users and posts are presented and
-    dumped once per change, not once per read. Never change a joined row."""
-
-    def __init__(self, key: str, max_entries: int = JOINED_ROWS):
-        self.key = key
-        self._held: cachebox.LRUCache = cachebox.LRUCache(max_entries)  # id -> (row, part, joined)
-
-    def __call__(self, id: int, row: dict, part: Any) -> dict:
-        held = self._held.get(id)
-        if held is not None and held[0] is row and held[1] is part:
-            return held[2]
-        joined = {**row, self.key: part}
-        self._held[id] = (row, part, joined)
-        return joined
 
 
 # The keys. One entry per row; several rows are read in one MGET (on Redis Cluster
