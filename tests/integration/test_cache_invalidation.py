@@ -260,14 +260,16 @@ class EntryReads:
         return await self._get_many(keys)
 
 
-async def test_a_follow_set_held_is_checked_by_its_head_and_stays_exact(processes):
+async def test_a_large_follow_set_is_checked_by_its_head_and_stays_exact(processes,
+                                                                        monkeypatch):
+    monkeypatch.setattr(cached_social, 'HEADED_IDS', 0)  # any set is large
     a, b, _ = processes
     alice, bob, carol = [(await a.users.create(n, 'hash'))['id'] for n in ('alice', 'bob', 'carol')]
     await a.follows.follow(bob, alice)
     reads = EntryReads(b.follows.cache, following_ids_key(bob))
     for _ in range(4):
         assert await b.follows.following_among(bob, [alice, carol]) == {alice}
-    assert reads.count == 1  # filled by the first read, read whole by the second only
+    assert reads.count == 2  # a miss, then the entry filled; then only its head
     [entry] = await b.follows.cache.get_many([following_ids_key(bob)])
     assert entry.startswith(caches.TOKENED) and len(entry) > caches.ID_SET_HEAD
     await a.follows.follow(bob, carol)  # a marker over the entry: its head changes
@@ -277,7 +279,21 @@ async def test_a_follow_set_held_is_checked_by_its_head_and_stays_exact(processe
         assert await b.follows.following_among(bob, [alice, carol]) == {carol}
 
 
-async def test_a_set_cached_before_the_token_is_read_whole_and_written_anew(processes):
+async def test_a_small_set_is_read_whole_beside_its_epoch(processes):
+    a, b, _ = processes
+    alice, bob = [(await a.users.create(n, 'hash'))['id'] for n in ('alice', 'bob')]
+    await a.follows.follow(bob, alice)
+    reads = EntryReads(b.follows.cache, following_ids_key(bob))
+    heads = []
+    b.follows.cache.get_head = lambda *args: heads.append(args)
+    for _ in range(3):
+        assert await b.follows.following_among(bob, [alice]) == {alice}
+    assert (reads.count, heads) == (3, [])
+
+
+async def test_a_set_cached_before_the_token_is_read_whole_and_written_anew(processes,
+                                                                           monkeypatch):
+    monkeypatch.setattr(cached_social, 'HEADED_IDS', 0)
     a, b, sql = processes
     alice, bob = [(await a.users.create(n, 'hash'))['id'] for n in ('alice', 'bob')]
     await a.follows.follow(bob, alice)

@@ -16,9 +16,15 @@ from .repositories.likes import LikeRepository
 from .repositories.stats import StatRepository
 
 # Ids in one user's cached set at most (~7 bytes each in the entry: 70 KB at most,
-# read whole only after it changed; a read checks its head: caches.ID_SET_HEAD).
+# read whole only after it changed when large: HEADED_IDS).
 # Past it, SQL on every read.
 ID_SET_MAX = 10_000
+
+
+# Sets of more ids than this are checked by their heads (caches.ID_SET_HEAD), where
+# the whole entry (~7 bytes an id) costs more to move and hash than a second command;
+# a smaller one is read whole, in the MGET of its epoch beside the page's other reads.
+HEADED_IDS = 1000
 
 
 async def _among(cache: Cache, key: str, ids: Iterable[int | None],
@@ -30,21 +36,25 @@ async def _among(cache: Cache, key: str, ids: Iterable[int | None],
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return set()
-    head, [epoch] = await cache.get_head(key, ID_SET_HEAD, [EPOCH])
-    hit, held = cache.decode.id_set_by_head(head, epoch)
-    if not hit:
-        held = await _read_set(cache, key, head, epoch, listed)
+    if key in cache.decode.large_sets:
+        head, [epoch] = await cache.get_head(key, ID_SET_HEAD, [EPOCH])
+        hit, held = cache.decode.id_set_by_head(head, epoch)
+        if not hit:  # a marker or nothing is all in its head
+            entry = (await cache.get_many([key]))[0] if head and head[0] == VALUE else head
+            held = await _set_of(cache, key, entry, epoch, listed)
+    else:
+        entry, epoch = await cache.get_many([key, EPOCH])
+        held = await _set_of(cache, key, entry, epoch, listed)
     if held is None:
         return await sql_among(wanted)
     return wanted & held
 
 
-async def _read_set(cache: Cache, key: str, head: str | None, epoch: str | None,
-                    listed: Callable[[int], Awaitable[list[int]]]) -> frozenset[int] | None:
-    """The set under `key`, whose `head` this process does not hold: its whole entry
-    read (a marker or nothing is all in its head); on a miss, listed from SQL and
-    filled, as is an entry of the format before the token (caches.TOKENED)."""
-    entry = (await cache.get_many([key]))[0] if head and head[0] == VALUE else head
+async def _set_of(cache: Cache, key: str, entry: str | None, epoch: str | None,
+                  listed: Callable[[int], Awaitable[list[int]]]) -> frozenset[int] | None:
+    """The set of `entry`, read under `key` and `epoch`; on a miss, listed from SQL and
+    filled, as is an entry of the format before the token (caches.TOKENED). Whether
+    it is large (HEADED_IDS) decides how the next read reads it."""
     hit, held = cache.decode.id_set(entry, epoch)
     if not hit:
         rows = await listed(ID_SET_MAX + 1)
@@ -52,6 +62,10 @@ async def _read_set(cache: Cache, key: str, head: str | None, epoch: str | None,
     if not hit or not (entry or '').startswith(TOKENED):
         await _fill_stats(cache, {}, epoch, {
             key: (entry, id_set_row(None if held is None else sorted(held)))})
+    if held is not None and len(held) > HEADED_IDS:
+        cache.decode.large_sets[key] = True
+    else:
+        cache.decode.large_sets.pop(key, None)
     return held
 
 

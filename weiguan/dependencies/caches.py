@@ -76,6 +76,8 @@ class DecodedEntries:
         self._stats: cachebox.LRUCache = cachebox.LRUCache(max_entries)  # (tag, row)
         # id sets apart, bounded by their ids (a frozenset costs ~50 bytes an id)
         self._sets: cachetools.LRUCache = cachetools.LRUCache(ID_SETS_MEMO, getsizeof=_size)
+        # the keys of the large id sets read last, checked by their heads (cached_social)
+        self.large_sets: cachebox.LRUCache = cachebox.LRUCache(max_entries)
 
     def shared(self, entry: str | None) -> dict | None:
         """The row itself: never change it."""
