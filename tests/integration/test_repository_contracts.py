@@ -130,6 +130,19 @@ async def test_follows_count_once_and_page_newest_first(repos):
 
 # posts and likes
 
+async def test_a_post_held_is_its_body_as_created_or_nothing(repos):
+    """`held` (no I/O) answers nothing, or the post's body, its stat aside: the
+    service then reads the stat, which says whether the post is still there."""
+    [alice] = await _users(repos, 'alice')
+    post = await repos.posts.create(alice, 'text', 'hello', [], None)
+    body = {k: v for k, v in post.items() if k != 'stat'}
+    held = repos.posts.held(post['id'])
+    assert held is None or held == body
+    assert repos.posts.held(post['id'] + 1000) is None
+    await repos.posts.delete(post['id'], alice)
+    assert await repos.posts.get_with_stat(post['id']) is None  # whatever is held
+
+
 async def test_posts_keep_the_counters_and_deleting_takes_the_likes(repos):
     alice, bob = await _users(repos, 'alice', 'bob')
     image = await _image(repos, alice)

@@ -241,6 +241,9 @@ class FakePostRepo:
     async def get_with_stat(self, id: int) -> dict | None:
         return self._with_stat(id) if id in self.rows else None
 
+    def held(self, id: int) -> dict | None:
+        return copy.deepcopy(self.rows.get(id))
+
     async def delete(self, id: int, user_id: int) -> bool:
         if self.rows.get(id, {}).get('user_id') != user_id:
             return False

@@ -15,26 +15,16 @@ docs/architecture.md, "Cached views".
   delete removes the stat row in the post's transaction and marks its entry, so a
   body whose stat is gone is a deleted post."""
 import logging
-from typing import Any, Iterable, Protocol
+from typing import Any, Iterable
 
 from ..entities.errors import Unavailable
 
-from .caches import (EPOCH, DecodedEntries, encode, file_key, following_ids_key, liked_ids_key,
+from .caches import (EPOCH, Cache, encode, file_key, following_ids_key, liked_ids_key,
                      new_marker, post_stat_key, profile_key, stat_entry, user_stat_key)
 from .local_rows import JoinedRows, LocalRows
 from .repositories.files import FileRepository
 from .repositories.posts import PostRepository
 from .repositories.users import UserRepository
-
-
-class Cache(Protocol):
-    decode: DecodedEntries
-
-    async def get_many(self, keys: list[str]) -> list[str | None]: ...
-    async def get_head(self, key: str, length: int,
-                       beside: list[str]) -> tuple[str | None, list[str | None]]: ...
-    async def put(self, entries: dict[str, str]) -> None: ...
-    async def fill(self, entries: dict[str, tuple[str | None, str]]) -> None: ...
 
 
 log = logging.getLogger(__name__)
@@ -236,6 +226,11 @@ class CachedPostRepository(_Delegating):
             await self.cache.put(markers)
         self.bodies.put(post['id'], {k: v for k, v in post.items() if k != 'stat'})
         return post
+
+    def held(self, id: int) -> dict | None:
+        """The post's body if this process holds it (shared: never change it), deleted
+        or not: its stat read says."""
+        return self.bodies.get(id)
 
     async def get_with_stat(self, id: int) -> dict | None:
         body = self.bodies.get(id)

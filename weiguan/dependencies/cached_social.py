@@ -8,9 +8,9 @@ ID_SET_MAX of them is read from SQL every time, as is everything else they read
 (follower lists, ranges)."""
 from typing import Any, Awaitable, Callable, Iterable
 
-from .caches import (EPOCH, ID_SET_HEAD, TOKENED, VALUE, following_ids_key, id_set_row,
+from .caches import (EPOCH, ID_SET_HEAD, Cache, TOKENED, VALUE, following_ids_key, id_set_row,
                      liked_ids_key, new_marker, post_stat_key, user_stat_key)
-from .cached_repositories import Cache, _Delegating, _fill_stats
+from .cached_repositories import _Delegating, _fill_stats
 from .repositories.follows import FollowRepository
 from .repositories.likes import LikeRepository
 from .repositories.stats import StatRepository

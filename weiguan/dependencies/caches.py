@@ -13,7 +13,7 @@ import logging
 import secrets
 import time
 from datetime import datetime
-from typing import Callable
+from typing import Callable, Protocol
 
 import cachebox
 import cachetools
@@ -131,10 +131,9 @@ class DecodedEntries:
 
 
 # An id set's entry begins with a token of its own, made with it: `={"w":"` and 16 hex
-# digits (id_set_row). So its first ID_SET_HEAD characters name the whole entry, and
-# a page reads only them (GETRANGE) to learn whether the set it holds is still the one
-# cached: a reader following 10,000 accounts has a 70 KB entry, which was moved and
-# hashed on every page. An entry of the format before the token is read whole.
+# digits (id_set_row). So its first ID_SET_HEAD characters name the whole entry: a
+# large set is read by them (GETRANGE; cached_social.HEADED_IDS), not moved and hashed
+# whole on every page (70 KB for 10,000 ids). An entry without a token is read whole.
 TOKENED = VALUE + '{"w":"'
 ID_SET_HEAD = len(TOKENED) + 16
 
@@ -150,6 +149,16 @@ ID_SETS_MEMO = 500_000
 
 def _size(held: tuple[str | None, frozenset[int] | None]) -> int:
     return 1 + len(held[1] or ())
+
+
+class Cache(Protocol):
+    decode: DecodedEntries
+
+    async def get_many(self, keys: list[str]) -> list[str | None]: ...
+    async def get_head(self, key: str, length: int,
+                       beside: list[str]) -> tuple[str | None, list[str | None]]: ...
+    async def put(self, entries: dict[str, str]) -> None: ...
+    async def fill(self, entries: dict[str, tuple[str | None, str]]) -> None: ...
 
 
 class RedisCache:

@@ -114,19 +114,37 @@ class PostHydrator:
     async def many(self, posts: list[Row], viewer_id: int | None) -> list[Row]:
         if not posts:
             return []
-        file_ids = {i for p in posts for i in (*p['image_ids'], p['video_id'])
-                    if i is not None}
-        authors = list(dict.fromkeys(p['user_id'] for p in posts))
-        rows, files, followed, liked = await concurrently(
-            *self.users.reads(authors, viewer_id, file_ids),
-            None if viewer_id is None else
-            self.likes.liked_among(viewer_id, [p['id'] for p in posts]))
-        users, files = self.users.presented(rows, viewer_id, followed), files or {}
-        return [self.present(p, viewer_id, users.get(p['user_id']), files,
-                             liked is not None and p['id'] in liked) for p in posts]
+        return self._presented(posts, viewer_id, *await concurrently(
+            *self._reads(posts, viewer_id)))
 
     async def one(self, post: Row, viewer_id: int | None) -> Row:
         return (await self.many([post], viewer_id))[0]
+
+    async def one_read_beside(self, read: Awaitable[Row], body: Row,
+                              viewer_id: int | None) -> Row:
+        """The post that `read` answers (with its stat; it raises when the post is
+        gone), presented, with its author's, files' and like's reads sent beside it:
+        `body`, the same post as this process holds it, names them. One round trip
+        where reading the post first makes two."""
+        post, *reads = await concurrently(read, *self._reads([body], viewer_id))
+        if any(post[k] != body[k] for k in ('user_id', 'image_ids', 'video_id')):
+            return await self.one(post, viewer_id)  # not the post held: an id given again
+        return self._presented([post], viewer_id, *reads)[0]
+
+    def _reads(self, posts: list[Row], viewer_id: int | None) -> tuple[Awaitable[Any] | None, ...]:
+        file_ids = {i for p in posts for i in (*p['image_ids'], p['video_id'])
+                    if i is not None}
+        authors = list(dict.fromkeys(p['user_id'] for p in posts))
+        return (*self.users.reads(authors, viewer_id, file_ids),
+                None if viewer_id is None else
+                self.likes.liked_among(viewer_id, [p['id'] for p in posts]))
+
+    def _presented(self, posts: list[Row], viewer_id: int | None, rows: dict[int, Row],
+                   files: dict[int, Row] | None, followed: set[int] | None,
+                   liked: set[int] | None) -> list[Row]:
+        users, files = self.users.presented(rows, viewer_id, followed), files or {}
+        return [self.present(p, viewer_id, users.get(p['user_id']), files,
+                             liked is not None and p['id'] in liked) for p in posts]
 
     def present(self, post: Row, viewer_id: int | None, author: Row | None,
                 files: dict[int, Row], is_liked: bool) -> Row:

@@ -80,6 +80,9 @@ class PostService:
         return [], video_id, files
 
     async def info(self, post_id: int, viewer_id: int | None) -> Row:
+        body = self.posts.held(post_id)  # its author and files known: read beside it
+        if body is not None:
+            return await self.hydrator.one_read_beside(self._get(post_id), body, viewer_id)
         return await self.hydrator.one(await self._get(post_id), viewer_id)
 
     async def delete(self, user_id: int, post_id: int) -> Row:

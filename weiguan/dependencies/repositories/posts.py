@@ -115,6 +115,10 @@ class PostRepository(Repository):
     async def get_with_stat(self, id: int) -> dict | None:
         return await self.db.fetch_one(POST_WITH_STAT, id=id)
 
+    def held(self, id: int) -> dict | None:
+        """Nothing is held in the process here (CachedPostRepository holds bodies)."""
+        return None
+
     async def get_many_with_stat(self, ids) -> dict[int, dict]:
         """Posts by id with their stat rows, in one statement (a page of ids; a
         deleted one is absent)."""
