@@ -173,26 +173,6 @@ async def test_a_page_short_of_visible_posts_reads_on():
     assert await _page(social, alice, limit=5) == (kept[::-1], 3)
 
 
-@pytest.mark.parametrize('deleted', [[], [9], [8, 6], [9, 8, 7, 6, 5, 4, 3, 2]])
-async def test_a_page_read_beside_posts_held_shows_what_reading_first_shows(deleted):
-    """A page whose posts' bodies the process holds reads their stats beside their
-    authors' and likes' reads; bodies of posts deleted since (as another process
-    still holds them) leave the page as they do when nothing is held."""
-    social, alice, bob, carol = await _reader_of_two(HeldJobs())
-    posts = await _publish(social, bob, 5) + await _publish(social, carol, 5)
-    await social.jobs.drain()
-    bodies = {post: social.posts.held(post) for post in posts}
-    for index in deleted:
-        await social.post_service.delete(bob if index < 5 else carol, posts[index])
-    social.posts.held = bodies.get  # held still, deleted or not
-    beside = [await _page(social, alice, limit=limit) for limit in (1, 2, 3, 20)]
-    social.posts.held = lambda post_id: None
-    assert beside == [await _page(social, alice, limit=limit) for limit in (1, 2, 3, 20)]
-    kept = [post for index, post in enumerate(posts) if index not in deleted][::-1]
-    assert beside[-1] == (kept, len(kept))
-    assert beside[0] == (kept[:1], len(kept))
-
-
 async def test_posts_of_an_unfollowed_author_left_in_a_feed_are_not_shown():
     """A fan-out that read the followers before an unfollow adds after its removal:
     the newest posts of the feed are then an author's the reader left, and the page

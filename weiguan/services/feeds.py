@@ -239,28 +239,16 @@ class FeedService:
         wrote after it, and the rest are presented then."""
         if not ids:
             return []
-        bodies = [self.posts.held(i) for i in ids]
-        if any(body is None for body in bodies):
-            rows, presented = await self.posts.get_many_with_stat(ids), None
-        else:  # the first `need` presented beside the stats' read: one round trip
-            rows, presented = await self.hydrator.many_read_beside(
-                self.posts.get_many_with_stat(ids),
-                [b for b in bodies if b is not None and b['user_id'] != reader_id][:need],
-                reader_id)
+        rows = await self.posts.get_many_with_stat(ids)
         found = [rows[i] for i in ids if i in rows and rows[i]['user_id'] != reader_id]
-        if presented is None or len(presented) < min(need, len(found)):
-            presented = await self.hydrator.many(found[:need], reader_id)  # one was deleted
-        shown = _following(presented)
+        shown = await self._followed(found[:need], reader_id)
         if len(shown) < need and len(found) > need:
             shown += (await self._followed(found[need:], reader_id))[:need - len(shown)]
         return shown
 
     async def _followed(self, posts: list[Row], reader_id: int) -> list[Row]:
-        return _following(await self.hydrator.many(posts, reader_id))
-
-
-def _following(posts: list[Row]) -> list[Row]:
-    return [post for post in posts if post['user'] is not None and post['user']['is_following']]
+        return [post for post in await self.hydrator.many(posts, reader_id)
+                if post['user'] is not None and post['user']['is_following']]
 
 
 def _window(ids: list[int], lower: int, upper: int, limit: int, down: bool) -> list[int]:

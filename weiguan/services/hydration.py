@@ -127,23 +127,9 @@ class PostHydrator:
         `body`, the same post as this process holds it, names them. One round trip
         where reading the post first makes two."""
         post, *reads = await concurrently(read, *self._reads([body], viewer_id))
-        if not _same(post, body):
+        if any(post[k] != body[k] for k in ('user_id', 'image_ids', 'video_id')):
             return await self.one(post, viewer_id)  # not the post held: an id given again
         return self._presented([post], viewer_id, *reads)[0]
-
-    async def many_read_beside(self, read: Awaitable[dict[int, Row]], bodies: list[Row],
-                               viewer_id: int | None) -> tuple[dict[int, Row], list[Row] | None]:
-        """What `read` answers (posts with their stats by id, the deleted left out),
-        and the posts of `bodies` (held in this process) among them, presented, in
-        order: their reads sent beside it. None in place of the presented posts when
-        a post read is not the one held."""
-        if not bodies:
-            return await read, []
-        rows, *reads = await concurrently(read, *self._reads(bodies, viewer_id))
-        posts = [rows[body['id']] for body in bodies if body['id'] in rows]
-        if not all(_same(rows[body['id']], body) for body in bodies if body['id'] in rows):
-            return rows, None
-        return rows, self._presented(posts, viewer_id, *reads)
 
     def _reads(self, posts: list[Row], viewer_id: int | None) -> tuple[Awaitable[Any] | None, ...]:
         file_ids = {i for p in posts for i in (*p['image_ids'], p['video_id'])
@@ -177,8 +163,3 @@ class PostHydrator:
         if viewer_id is not None:
             view['is_liked'] = is_liked
         return view
-
-
-def _same(post: Row, body: Row) -> bool:
-    """Whether a post read is the one held: SQLite gives a deleted post's id again."""
-    return all(post[k] == body[k] for k in ('user_id', 'image_ids', 'video_id'))
