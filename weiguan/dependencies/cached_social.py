@@ -16,8 +16,7 @@ from .repositories.likes import LikeRepository
 from .repositories.stats import StatRepository
 
 # Ids in one user's cached set at most (~7 bytes each in the entry: 70 KB at most,
-# read whole only after it changed when large: HEADED_IDS).
-# Past it, SQL on every read.
+# read whole only after a change when large: HEADED_IDS). Past it, SQL on every read.
 ID_SET_MAX = 10_000
 
 

@@ -100,10 +100,10 @@ class DecodedEntries:
         return held[1] if held[0] == epoch else None
 
     def id_set(self, entry: str | None, epoch: str | None) -> tuple[bool, frozenset[int] | None]:
-        """An id-set entry (`{'w': token, 'ids': [...] or None}`: id_set_row, tagged
-        with the epoch as a stat row is) read under `epoch`: (False, None) for a miss; (True, None) for a set
-        too large to be cached; else (True, its ids). Memoized as a frozenset: a
-        reader's follow set is read on every page."""
+        """An id-set entry (id_set_row, tagged with the epoch as a stat row is) read
+        under `epoch`: (False, None) for a miss; (True, None) for a set too large to
+        be cached; else (True, its ids). Memoized as a frozenset, by its head when it
+        has a token: a reader's follow set is read on every page."""
         if not entry or entry[0] != VALUE or epoch is None:
             return False, None
         memo_key = entry[:ID_SET_HEAD] if entry.startswith(TOKENED) else entry
